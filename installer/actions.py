@@ -1,0 +1,571 @@
+"""Small reversible actions: the only things that change a target.
+
+Steps return lists of these; the engine plans, runs, journals and reverses
+them.  Each action
+
+- ``simulate(sim)``: applies itself to the in-memory :class:`Simulation` and
+  says whether it changes anything (actions that change nothing drop out of
+  the plan, so a second apply plans nothing);
+- ``commands(ctx_or_sim)``: the commands it runs, for the plan;
+- ``prepare(ctx)``: captures what undo needs (file pre-images, previous
+  package/service state) *before* it runs; the engine journals that record
+  first, so a run killed halfway can still be reversed;
+- ``execute(ctx)``; and ``undo(ctx, record)`` (a classmethod: rollback works
+  from the journal alone, without re-planning).
+
+File changes are generic: every action that touches files names them
+(``FileAction.path`` or ``RunCommand.changes``), and undo restores their
+pre-images.  No per-step special cases.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Set
+
+from installer import confedit, system
+from installer.i18n import Msg, N_
+from installer.profiles import Profile
+from installer.system import ServiceState
+
+Argv = List[str]
+
+KINDS: Dict[str, type] = {}
+
+
+def register(cls):
+    KINDS[cls.kind] = cls
+    return cls
+
+
+class Simulation:
+    """The target as the plan would leave it, built up action by action."""
+
+    def __init__(self, root, facts, profile: Profile, stock_provider: Callable = None):
+        self.root = root
+        self.facts = facts
+        self.profile = profile
+        self.files: Dict[str, Optional[bytes]] = {}
+        self.modes: Dict[str, Optional[int]] = {}
+        self.original: Dict[str, Optional[bytes]] = {}
+        self.original_modes: Dict[str, Optional[int]] = {}
+        self.changed: Set[str] = set()
+        self.packages: Set[str] = set(facts.installed)
+        self.services: Dict[str, ServiceState] = {
+            name: ServiceState(state.enabled, state.running) for name, state in facts.services.items()}
+        self.alternatives: Dict[str, Optional[str]] = {"mta": facts.mta}
+        self.firewall_open: Set[str] = set(facts.firewall_open)
+        self.stock_provider = stock_provider
+
+    def _load(self, path: str) -> None:
+        if path not in self.files:
+            data = self.root.read_bytes(path)
+            meta = self.root.meta(path)
+            self.files[path] = self.original[path] = data
+            self.modes[path] = self.original_modes[path] = meta.mode if meta else None
+
+    def read(self, path: str) -> Optional[bytes]:
+        self._load(path)
+        return self.files[path]
+
+    def exists(self, path: str) -> bool:
+        return self.read(path) is not None
+
+    def write(self, path: str, data: Optional[bytes], mode: Optional[int] = None) -> bool:
+        """Record a write; True if content or mode differ from what is there."""
+        self._load(path)
+        old, old_mode = self.files[path], self.modes[path]
+        new_mode = mode if mode is not None else (old_mode if old_mode is not None else 0o644)
+        if data is None:
+            new_mode = None
+        if old == data and (data is None or old_mode == new_mode):
+            return False
+        self.files[path] = data
+        self.modes[path] = new_mode
+        self.changed.add(path)
+        return True
+
+    def provide(self, path: str, data: bytes) -> None:
+        """A package that the plan installs will create *path* (stock content)."""
+        self._load(path)
+        if self.files[path] is None:
+            self.files[path] = self.original[path] = data
+            self.modes[path] = self.original_modes[path] = 0o644
+
+    def touched_files(self) -> List[str]:
+        return sorted(p for p in self.changed
+                      if self.files.get(p) != self.original.get(p) or self.modes.get(p) != self.original_modes.get(p))
+
+
+class Action:
+    kind: ClassVar[str] = ""
+    step: str = ""          # set by the engine: the step that planned it
+
+    def describe(self) -> Msg:
+        raise NotImplementedError
+
+    def simulate(self, sim: Simulation) -> bool:
+        raise NotImplementedError
+
+    def commands(self, profile: Profile, init: str) -> List[Argv]:
+        return []
+
+    def files(self) -> List[str]:
+        """Target paths this action may change (backed up before it runs)."""
+        return []
+
+    def prepare(self, ctx) -> dict:
+        return {"files": ctx.snapshot(self.files())}
+
+    def execute(self, ctx) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def undo(cls, ctx, record: dict) -> None:
+        ctx.restore(record.get("files", []))
+
+    def to_json(self) -> dict:
+        data = {"kind": self.kind}
+        for f in fields(self):
+            if f.name.startswith("_") or f.metadata.get("secret"):
+                continue
+            data[f.name] = getattr(self, f.name)
+        return json.loads(json.dumps(data, default=_jsonable))
+
+
+def _jsonable(value):
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    raise TypeError(type(value))
+
+
+# --- files --------------------------------------------------------------------
+
+@dataclass
+class FileAction(Action):
+    """Base of actions that compute a file's new content from its current one."""
+
+    path: str = ""
+    mode: Optional[int] = None       # None: keep the file's mode (0644 for a new file)
+    owner: Optional[str] = None
+    group: Optional[str] = None
+
+    def new_content(self, old: Optional[bytes]) -> Optional[bytes]:
+        raise NotImplementedError
+
+    def files(self) -> List[str]:
+        return [self.path]
+
+    def simulate(self, sim: Simulation) -> bool:
+        return sim.write(self.path, self.new_content(sim.read(self.path)), self.mode)
+
+    def execute(self, ctx) -> None:
+        new = self.new_content(ctx.root.read_bytes(self.path))
+        ctx.write_file(self.path, new, self.mode, self.owner, self.group)
+
+
+@register
+@dataclass
+class WriteFile(FileAction):
+    """Write a whole file (ours: a drop-in, a map, a certificate request...)."""
+
+    kind: ClassVar[str] = "write_file"
+    content: str = ""
+    secret: bool = False             # content never shown, journaled or diffed
+
+    def describe(self) -> Msg:
+        return Msg(N_("Write {path}"), path=self.path)
+
+    def new_content(self, old):
+        return self.content.encode("utf-8")
+
+    def to_json(self) -> dict:
+        data = super().to_json()
+        if self.secret:
+            data["content"] = None
+        return data
+
+
+@register
+@dataclass
+class RemoveFile(FileAction):
+    kind: ClassVar[str] = "remove_file"
+
+    def describe(self) -> Msg:
+        return Msg(N_("Remove {path}"), path=self.path)
+
+    def new_content(self, old):
+        return None
+
+
+@register
+@dataclass
+class PostconfSet(FileAction):
+    """Set (or, with None, remove) main.cf parameters with ``postconf -e`` semantics."""
+
+    kind: ClassVar[str] = "postconf_set"
+    params: Dict[str, Optional[str]] = field(default_factory=dict)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Set {names} in {path}"), names=", ".join(self.params), path=self.path)
+
+    def new_content(self, old):
+        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+        return confedit.postconf_set(text, self.params).encode("utf-8", "surrogateescape")
+
+
+@register
+@dataclass
+class MasterService(FileAction):
+    """Add or replace one master.cf service entry."""
+
+    kind: ClassVar[str] = "master_service"
+    service: Optional[dict] = None   # confedit.MasterService fields
+    remove: bool = False
+
+    def describe(self) -> Msg:
+        return Msg(N_("Set the {name} service in {path}"), name=self.service["name"], path=self.path)
+
+    def new_content(self, old):
+        text = old.decode("utf-8", "surrogateescape") if old is not None else ""
+        svc = confedit.MasterService(**{k: (list(map(tuple, v)) if k == "options" else v)
+                                        for k, v in self.service.items()})
+        if self.remove:
+            text = confedit.master_remove_service(text, svc.name, svc.type)
+        else:
+            text = confedit.master_set_service(text, svc)
+        return text.encode("utf-8", "surrogateescape")
+
+
+@register
+@dataclass
+class DovecotSet(FileAction):
+    """Set top-level ``key = value`` settings in a Dovecot config file."""
+
+    kind: ClassVar[str] = "dovecot_set"
+    settings: Dict[str, Optional[str]] = field(default_factory=dict)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Set {names} in {path}"), names=", ".join(self.settings), path=self.path)
+
+    def new_content(self, old):
+        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+        return confedit.dovecot_set(text, self.settings).encode("utf-8", "surrogateescape")
+
+
+@register
+@dataclass
+class AliasSet(FileAction):
+    kind: ClassVar[str] = "alias_set"
+    name: str = ""
+    value: Optional[str] = None
+
+    def describe(self) -> Msg:
+        return Msg(N_("Set the alias {name} in {path}"), name=self.name, path=self.path)
+
+    def new_content(self, old):
+        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+        return confedit.aliases_set(text, self.name, self.value).encode("utf-8", "surrogateescape")
+
+
+# --- commands -------------------------------------------------------------------
+
+@register
+@dataclass
+class RunCommand(Action):
+    """A command with its undo.  Files it changes are named in ``changes`` and
+    restored on undo.  ``run_if``: "always"; "changed" (one of ``watch`` changed
+    earlier in the plan, e.g. postmap after its map); "missing" (one of
+    ``changes`` does not exist yet, e.g. a certificate)."""
+
+    kind: ClassVar[str] = "run_command"
+    argv: Argv = field(default_factory=list)
+    undo_argv: Optional[Argv] = None
+    changes: List[str] = field(default_factory=list)
+    watch: List[str] = field(default_factory=list)
+    run_if: str = "always"
+    env: Dict[str, str] = field(default_factory=dict)
+    stdin: Optional[str] = None
+    description: Optional[dict] = None   # Msg.to_json(); default: "Run <command>"
+    reversible: bool = True              # False: undo cannot take it back (a package update)
+
+    def describe(self) -> Msg:
+        if self.description:
+            return Msg.from_json(self.description)
+        return Msg(N_("Run {command}"), command=" ".join(self.argv))
+
+    def files(self) -> List[str]:
+        return list(self.changes)
+
+    def simulate(self, sim: Simulation) -> bool:
+        if self.run_if == "changed":
+            needed = any(p in sim.changed for p in self.watch)
+        elif self.run_if == "missing":
+            needed = any(not sim.exists(p) for p in self.changes)
+        else:
+            needed = True
+        if needed:
+            sim.changed.update(self.changes)
+        return needed
+
+    def commands(self, profile, init):
+        return [self.argv]
+
+    def prepare(self, ctx) -> dict:
+        record = super().prepare(ctx)
+        record["argv"] = self.argv
+        record["undo_argv"] = self.undo_argv
+        record["reversible"] = self.reversible
+        return record
+
+    def execute(self, ctx) -> None:
+        ctx.run(self.argv, env=self.env or None, input=self.stdin)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        if record.get("undo_argv"):
+            ctx.run(record["undo_argv"], check=False)
+        elif not record.get("reversible", True):
+            ctx.note(Msg(N_("This change cannot be undone and stays: {command}"),
+                         command=" ".join(record.get("argv", []))))
+        super().undo(ctx, record)
+
+
+# --- packages -----------------------------------------------------------------
+
+@register
+@dataclass
+class InstallPackages(Action):
+    """Install what is missing, in one package-manager call.  Undo removes
+    exactly what this run installed (dependencies included), nothing else."""
+
+    kind: ClassVar[str] = "install_packages"
+    packages: List[str] = field(default_factory=list)
+    env: Dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Install packages: {packages}"), packages=" ".join(self.packages))
+
+    def simulate(self, sim):
+        missing = [p for p in self.packages if p not in sim.packages]
+        self.packages = missing
+        if not missing:
+            return False
+        sim.packages.update(missing)
+        if sim.stock_provider:
+            for path, data in sim.stock_provider(sim.profile, missing).items():
+                sim.provide(path, data)
+        return True
+
+    def commands(self, profile, init):
+        return [system.install_cmd(profile, self.packages)]
+
+    def prepare(self, ctx):
+        return {"before": sorted(ctx.installed_packages()), "requested": self.packages}
+
+    def execute(self, ctx):
+        env = {**system.package_env(ctx.profile), **self.env}
+        ctx.run(system.install_cmd(ctx.profile, self.packages), env=env, stream=True)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        added = sorted(ctx.installed_packages() - set(record["before"]))
+        if added:
+            ctx.run(system.remove_cmd(ctx.profile, added), env=system.package_env(ctx.profile), stream=True)
+
+
+@register
+@dataclass
+class RemovePackages(Action):
+    """Remove installed packages; undo installs them again."""
+
+    kind: ClassVar[str] = "remove_packages"
+    packages: List[str] = field(default_factory=list)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Remove packages: {packages}"), packages=" ".join(self.packages))
+
+    def simulate(self, sim):
+        present = [p for p in self.packages if p in sim.packages]
+        self.packages = present
+        if not present:
+            return False
+        sim.packages.difference_update(present)
+        return True
+
+    def commands(self, profile, init):
+        return [system.remove_cmd(profile, self.packages)]
+
+    def prepare(self, ctx):
+        installed = ctx.installed_packages()
+        return {"removed": [p for p in self.packages if p in installed]}
+
+    def execute(self, ctx):
+        ctx.run(system.remove_cmd(ctx.profile, self.packages), env=system.package_env(ctx.profile), stream=True)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        missing = sorted(set(record["removed"]) - ctx.installed_packages())
+        if missing:
+            ctx.run(system.install_cmd(ctx.profile, missing), env=system.package_env(ctx.profile), stream=True)
+
+
+# --- services -----------------------------------------------------------------
+
+@register
+@dataclass
+class Service(Action):
+    """Enable and/or start a service; restart it when a watched file changed.
+    Undo returns it to how it was; a service that ran before is started again
+    after every file is restored (``after_rollback``)."""
+
+    kind: ClassVar[str] = "service"
+    name: str = ""
+    enable: bool = True
+    start: bool = True
+    watch: List[str] = field(default_factory=list)
+    init: str = "systemd"
+    _verbs: List[str] = field(default_factory=list, repr=False)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=", ".join(self._verbs or ["-"]))
+
+    def simulate(self, sim):
+        state = sim.services.setdefault(self.name, ServiceState())
+        verbs = []
+        if self.enable and not state.enabled and self.init != "none":
+            verbs.append("enable")
+        if self.start:
+            if not state.running:
+                verbs.append("start")
+            elif any(p in sim.changed for p in self.watch):
+                verbs.append("restart")
+        self._verbs = verbs
+        if self.enable:
+            state.enabled = True
+        if self.start:
+            state.running = True
+        return bool(verbs)
+
+    def commands(self, profile, init):
+        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
+
+    def to_json(self):
+        data = super().to_json()
+        data["verbs"] = list(self._verbs)
+        return data
+
+    def prepare(self, ctx):
+        state = ctx.service_state(self.init, self.name)
+        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
+                "was_running": state.running, "verbs": list(self._verbs)}
+
+    def execute(self, ctx):
+        for verb in self._verbs:
+            for argv in system.service_cmds(self.init, ctx.profile, self.name, verb):
+                ctx.run(argv)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        name, init = record["name"], record["init"]
+        if "enable" in record["verbs"] and not record["was_enabled"]:
+            for argv in system.service_cmds(init, ctx.profile, name, "disable"):
+                ctx.run(argv, check=False)
+        for argv in system.service_cmds(init, ctx.profile, name, "stop"):
+            ctx.run(argv, check=False)
+        if record["was_running"]:
+            ctx.after_rollback(system.service_cmds(init, ctx.profile, name, "start"))
+
+
+# --- alternatives and firewall ----------------------------------------------------
+
+@register
+@dataclass
+class SetAlternative(Action):
+    kind: ClassVar[str] = "set_alternative"
+    group: str = "mta"
+    path: str = ""
+
+    def describe(self) -> Msg:
+        return Msg(N_("Make {path} the system {group}"), path=self.path, group=self.group)
+
+    def simulate(self, sim):
+        if sim.alternatives.get(self.group) == self.path:
+            return False
+        sim.alternatives[self.group] = self.path
+        return True
+
+    def commands(self, profile, init):
+        return [system.alternatives_set_cmd(self.group, self.path)]
+
+    def prepare(self, ctx):
+        current, mode = system.alternative(ctx.runner, self.group)
+        return {"group": self.group, "previous": current, "mode": mode}
+
+    def execute(self, ctx):
+        ctx.run(system.alternatives_set_cmd(self.group, self.path))
+
+    @classmethod
+    def undo(cls, ctx, record):
+        if record["mode"] == "auto" or not record["previous"]:
+            ctx.run(system.alternatives_auto_cmd(record["group"]), check=False)
+        else:
+            ctx.run(system.alternatives_set_cmd(record["group"], record["previous"]), check=False)
+
+
+@register
+@dataclass
+class OpenPorts(Action):
+    """Open ports in the active firewall; undo closes only those it opened."""
+
+    kind: ClassVar[str] = "open_ports"
+    tool: str = "firewalld"
+    ports: List[str] = field(default_factory=list)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Open ports in {tool}: {ports}"), tool=self.tool, ports=" ".join(self.ports))
+
+    def simulate(self, sim):
+        self.ports = [p for p in self.ports if p not in sim.firewall_open]
+        sim.firewall_open.update(self.ports)
+        return bool(self.ports)
+
+    def commands(self, profile, init):
+        return [argv for port in self.ports for argv in system.firewall_open_cmds(self.tool, port)]
+
+    def prepare(self, ctx):
+        already = system.firewall_open_ports(ctx.runner, self.tool)
+        return {"tool": self.tool, "opened": [p for p in self.ports if p not in already]}
+
+    def execute(self, ctx):
+        for argv in self.commands(ctx.profile, ""):
+            ctx.run(argv)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        for port in record["opened"]:
+            for argv in system.firewall_close_cmds(record["tool"], port):
+                ctx.run(argv, check=False)
+
+
+def from_json(data: dict) -> Action:
+    """Rebuild an action from its journal entry (for display)."""
+    cls = KINDS[data["kind"]]
+    names = {f.name for f in fields(cls)}
+    action = cls(**{k: v for k, v in data.items() if k in names and not k.startswith("_")})
+    if isinstance(action, Service):
+        action._verbs = list(data.get("verbs", []))
+    return action
+
+
+def all_files(actions: Iterable[Action]) -> List[str]:
+    seen: List[str] = []
+    for action in actions:
+        for path in action.files():
+            if path not in seen:
+                seen.append(path)
+    return seen

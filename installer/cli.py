@@ -1,0 +1,417 @@
+"""The ``mailwiz`` command line (see shared/spec/cli.md).
+
+Headless commands never import textual: only the bare ``mailwiz`` (the
+wizard) loads the TUI.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import List, Optional
+
+from installer import i18n
+from installer.i18n import Msg, N_, _
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+DEFAULT_SANDBOX_ROOT = "./mailwiz-sandbox"
+# A host whose platform mailwiz does not know still gets a sandbox to try things in.
+FALLBACK_PROFILE = "rocky-9"
+
+
+class UsageError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _peek_lang(argv: List[str]) -> str:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return i18n.detect_language()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Defaults are SUPPRESSed so that options given before the command are not
+    # overwritten by the subcommand's defaults; fill_defaults() adds them after.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--root", metavar="DIR", help=_("the target's root: every file lives under DIR (default /)"))
+    common.add_argument("--profile", metavar="ID", help=_("skip detection and use this platform profile"))
+    common.add_argument("--sandbox", action="store_true",
+                        help=_("record commands instead of running them; files go under --root"))
+    common.add_argument("--lang", choices=["ja", "en"], help=_("language of messages (default: from the locale)"))
+    common.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE",
+                        help=_("override one answer, e.g. postfix.hostname=mx2.example.com (repeatable)"))
+    common.add_argument("--yes", action="store_true", help=_("apply without asking"))
+    common.add_argument("--no-rollback", action="store_true",
+                        help=_("when a step fails, leave the target as it is instead of rolling back"))
+
+    parser = Parser(prog="mailwiz", parents=[common],
+                    description=_("Set up Postfix and Dovecot safely: plan, apply, roll back."),
+                    epilog=_("Without a command, mailwiz starts the interactive wizard."))
+    sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"), parser_class=Parser)
+    p = sub.add_parser("plan", parents=[common], help=_("show what apply would do; change nothing"))
+    p.add_argument("--answers", required=True, metavar="FILE", help=_("the answer file (YAML)"))
+    p = sub.add_parser("apply", parents=[common], help=_("apply an answer file (headless)"))
+    p.add_argument("--answers", required=True, metavar="FILE", help=_("the answer file (YAML)"))
+    for name, text in (("rollback", _("undo the last run (or RUN), newest change first")),
+                       ("resume", _("finish a run that was interrupted"))):
+        p = sub.add_parser(name, parents=[common], help=text)
+        p.add_argument("run", nargs="?", metavar="RUN", help=_("the run id (default: the newest)"))
+    p = sub.add_parser("log", parents=[common], help=_("a run's step log; without RUN, the list of runs"))
+    p.add_argument("run", nargs="?", metavar="RUN", help=_("the run id"))
+    p.add_argument("--json", action="store_true", help=_("print the JSON journal"))
+    p = sub.add_parser("validate", parents=[common], help=_("check an answer file and nothing else"))
+    p.add_argument("file", metavar="FILE", help=_("the answer file (YAML)"))
+    sub.add_parser("schema", parents=[common], help=_("print the JSON Schema of the answer file"))
+    sub.add_parser("profiles", parents=[common], help=_("list the platforms mailwiz knows"))
+    return parser
+
+
+COMMON_DEFAULTS = {"root": None, "profile": None, "sandbox": False, "lang": None, "overrides": None,
+                   "yes": False, "no_rollback": False}
+
+
+def fill_defaults(args):
+    for name, value in COMMON_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    args.overrides = args.overrides or []
+    return args
+
+
+def say(text: str = "", err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+# --- target selection ----------------------------------------------------------------
+
+class Target:
+    """Where and how a command works: root, profile, sandbox or real, runner."""
+
+    def __init__(self, args):
+        from installer import profiles
+        from installer.root import TargetRoot
+
+        self.notes: List[str] = []
+        is_root = os.geteuid() == 0
+        if args.profile:
+            try:
+                self.profile = profiles.get(args.profile)
+            except profiles.UnknownProfile:
+                raise UsageError(Msg(N_("Unknown profile {id}. Known profiles: {known}"), id=args.profile,
+                                     known=", ".join(profiles.PROFILES)).render())
+            detected = self.profile
+        else:
+            detected = profiles.detect()
+            self.profile = detected or profiles.get(FALLBACK_PROFILE)
+        self.sandbox = bool(args.sandbox)
+        if detected is None:
+            self.sandbox = True
+            self.notes.append(Msg(N_("This platform is not one mailwiz knows; using the sandbox with profile {id}."),
+                                  id=self.profile.id).render())
+        elif not is_root and not self.sandbox:
+            self.sandbox = True
+            self.notes.append(_("Not running as root; using the sandbox."))
+        elif args.profile and not self.sandbox and profiles.detect() != self.profile:
+            self.sandbox = True
+            self.notes.append(Msg(N_("Profile {id} is not this host's platform; using the sandbox."),
+                                  id=self.profile.id).render())
+        root_dir = args.root or (DEFAULT_SANDBOX_ROOT if self.sandbox else "/")
+        if self.sandbox and os.path.abspath(root_dir) == "/":
+            raise UsageError(_("The sandbox cannot use / as its root; give --root DIR."))
+        os.makedirs(root_dir, exist_ok=True)
+        self.root = TargetRoot(root_dir)
+        if self.sandbox:
+            from installer import sandbox
+            sandbox.seed(self.root, self.profile)
+            self.runner = sandbox.make_runner(self.root, self.profile)
+        else:
+            from installer.runner import RealRunner
+            self.runner = RealRunner()
+
+    def banner(self) -> str:
+        if self.sandbox:
+            return Msg(N_("Sandbox ({profile}): commands are recorded, not run; files are written under {root}"),
+                       profile=self.profile.id, root=str(self.root.base)).render()
+        return Msg(N_("Real host ({profile}): commands run on this machine; root {root}"),
+                   profile=self.profile.id, root=str(self.root.base)).render()
+
+
+def _load_answers(path: str, overrides, target: Optional["Target"]):
+    from installer import answers
+    return answers.load(path, overrides=overrides, profile=target.profile if target else None,
+                        root=target.root if target else None)
+
+
+def _answer_errors(exc) -> int:
+    from installer import answers
+    say(answers.format_errors(exc.errors), err=True)
+    return EXIT_BAD_INPUT
+
+
+# --- commands --------------------------------------------------------------------------
+
+def cmd_profiles(args) -> int:
+    from installer import profiles
+    for profile in profiles.PROFILES.values():
+        line = f"{profile.id:14} {profile.name}"
+        if profile.note:
+            line += "  (" + _(profile.note) + ")"
+        say(line)
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from installer import answers
+    say(json.dumps(answers.schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from installer import answers
+    try:
+        loaded = _load_answers(args.file, args.overrides, None)
+    except answers.AnswerErrors as exc:
+        return _answer_errors(exc)
+    for warning in getattr(loaded, "warnings", []) or []:
+        say(_("warning: ") + str(warning), err=True)
+    say(Msg(N_("{file}: valid"), file=args.file).render())
+    return EXIT_OK
+
+
+def _secrets(loaded) -> dict:
+    relay = (loaded.get("relayhost") or {}) if hasattr(loaded, "get") else {}
+    env_name = relay.get("password_env") if relay else None
+    if env_name:
+        value = os.environ.get(env_name)
+        if not value:
+            raise UsageError(Msg(N_("The relay host password is read from the environment variable {name}, "
+                                    "which is not set."), name=env_name).render())
+        return {"relay_password": value}
+    return {}
+
+
+def _plan_for(target, loaded, secrets):
+    from installer import engine, facts, sandbox
+    for value in secrets.values():
+        target.runner.add_secret(value)
+    found = facts.gather(target.profile, target.runner, target.root)
+    return engine.make_plan(loaded, target.profile, found, target.root, secrets,
+                            stock_provider=sandbox.stock_files)
+
+
+def print_plan(plan) -> None:
+    if plan.empty:
+        say(_("Nothing to do: the target already matches the answers."))
+        return
+    say(Msg(N_("Plan: {steps} steps, {actions} actions, {files} files"), steps=len(plan.steps),
+            actions=len(plan.actions), files=len(plan.diffs)).render())
+    index = 0
+    for step in plan.steps:
+        say("")
+        say("== " + _(step.title))
+        for action in step.actions:
+            say(f"  [{index}] " + str(action.describe()))
+            for argv in action.commands(plan.profile, plan.init):
+                say("      $ " + " ".join(argv))
+            index += 1
+    for path, diff in plan.diffs.items():
+        say("")
+        if path in plan.hidden:
+            say(Msg(N_("--- {path}: content hidden (it holds a secret)"), path=path).render())
+        else:
+            say(diff.rstrip("\n"))
+
+
+def cmd_plan(args, target) -> int:
+    from installer import answers
+    try:
+        loaded = _load_answers(args.answers, args.overrides, target)
+    except answers.AnswerErrors as exc:
+        return _answer_errors(exc)
+    plan = _plan_for(target, loaded, _secrets(loaded))
+    print_plan(plan)
+    return EXIT_OK
+
+
+def _confirm(args) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(_("Refusing to apply without confirmation: no terminal to ask on. Use --yes."))
+    reply = input(_("Apply these changes? [y/N] ")).strip().lower()
+    return reply in ("y", "yes", "はい")
+
+
+def _progress(entry: dict) -> None:
+    from installer.journal import render_entry
+    if entry["event"] in ("output",):
+        return
+    line = render_entry(entry, i18n.get_language())
+    if line:
+        say(line)
+
+
+def _verifier(target, loaded, plan):
+    if not loaded.get("verify", True) or target.sandbox:
+        return None
+    from steps import verify
+    return verify.runner_for(target.profile, plan.facts, loaded)
+
+
+def cmd_apply(args, target) -> int:
+    from installer import answers, engine
+    from installer.journal import Locked
+    try:
+        loaded = _load_answers(args.answers, args.overrides, target)
+    except answers.AnswerErrors as exc:
+        return _answer_errors(exc)
+    plan = _plan_for(target, loaded, _secrets(loaded))
+    print_plan(plan)
+    if plan.empty:
+        return EXIT_OK
+    if not _confirm(args):
+        say(_("Nothing was changed."))
+        return EXIT_OK
+    try:
+        result = engine.apply(plan, root=target.root, runner=target.runner, answers_yaml=answers.dump(loaded),
+                              lang=i18n.get_language(), sandbox=target.sandbox, events=_progress,
+                              no_rollback=args.no_rollback, verify=_verifier(target, loaded, plan))
+    except Locked:
+        say(_("Another mailwiz run holds the lock on this target."), err=True)
+        return EXIT_LOCKED
+    return _report(result, target)
+
+
+def _report(result, target) -> int:
+    log = target.root.path(f"/var/log/mailwiz/{result.run_id}.log")
+    if result.status in ("ok", "nothing"):
+        say(Msg(N_("Done. Run {run}; log: {log}"), run=result.run_id, log=str(log)).render())
+        return EXIT_OK
+    say(Msg(N_("Step {step} failed: {error}"), step=result.failed_step, error=str(result.error)).render(), err=True)
+    if result.status == "rolled-back":
+        say(_("The run was rolled back."), err=True)
+    say(Msg(N_("Log: {log}"), log=str(log)).render(), err=True)
+    return EXIT_FAILED
+
+
+def cmd_rollback(args, target) -> int:
+    from installer import engine
+    from installer.journal import Locked, last_run
+    run_id = args.run or last_run(target.root)
+    if run_id is None:
+        say(_("There is no run to roll back."), err=True)
+        return EXIT_BAD_INPUT
+    try:
+        result = engine.rollback(target.root, target.runner, target.profile, run_id, events=_progress)
+    except Locked:
+        say(_("Another mailwiz run holds the lock on this target."), err=True)
+        return EXIT_LOCKED
+    except FileNotFoundError:
+        say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
+        return EXIT_BAD_INPUT
+    if result.status == "rolled-back":
+        say(Msg(N_("Run {run} was rolled back."), run=run_id).render())
+        return EXIT_OK
+    say(Msg(N_("Rollback of run {run} did not finish cleanly; see the log."), run=run_id).render(), err=True)
+    return EXIT_FAILED
+
+
+def cmd_resume(args, target) -> int:
+    from installer import answers, engine
+    from installer.journal import Locked, Run
+    runs = engine.interrupted_runs(target.root)
+    run_id = args.run or (runs[-1] if runs else None)
+    if run_id is None:
+        say(_("There is no interrupted run to resume."), err=True)
+        return EXIT_BAD_INPUT
+    try:
+        run = Run.open(target.root, run_id)
+    except FileNotFoundError:
+        say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
+        return EXIT_BAD_INPUT
+    try:
+        loaded = _load_answers(str(run.dir / "answers.yaml"), [], target)
+    except answers.AnswerErrors as exc:
+        return _answer_errors(exc)
+    plan = _plan_for(target, loaded, _secrets(loaded))
+    try:
+        result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,
+                               no_rollback=args.no_rollback, verify=_verifier(target, loaded, plan))
+    except Locked:
+        say(_("Another mailwiz run holds the lock on this target."), err=True)
+        return EXIT_LOCKED
+    return _report(result, target)
+
+
+def cmd_log(args, target) -> int:
+    from installer.journal import Run, iter_log, list_runs
+    if not args.run:
+        for run_id in list_runs(target.root):
+            run = Run.open(target.root, run_id)
+            meta = run.meta()
+            status = run.status()
+            from installer.journal import STATUS_TEXT
+            say(f"{run_id}  {meta.get('profile', '?'):14} {_(STATUS_TEXT.get(status, status))}")
+        return EXIT_OK
+    try:
+        run = Run.open(target.root, args.run)
+    except FileNotFoundError:
+        say(Msg(N_("No such run: {run}"), run=args.run).render(), err=True)
+        return EXIT_BAD_INPUT
+    if args.json:
+        for entry in run.entries():
+            say(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+    else:
+        for line in iter_log(run, i18n.get_language()):
+            say(line)
+    return EXIT_OK
+
+
+COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback, "resume": cmd_resume,
+            "log": cmd_log}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    i18n.set_language(_peek_lang(argv))
+    try:
+        args = fill_defaults(build_parser().parse_args(argv))
+        if args.lang:
+            i18n.set_language(args.lang)
+        if args.command is None:
+            from installer.tui import run_wizard   # the only place the TUI is imported
+            return run_wizard(args)
+        if args.command == "profiles":
+            return cmd_profiles(args)
+        if args.command == "schema":
+            return cmd_schema(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        target = Target(args)
+        say(target.banner())
+        for note in target.notes:
+            say(note)
+        return COMMANDS[args.command](args, target)
+    except UsageError as exc:
+        say("mailwiz: " + exc.message, err=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        say(_("Interrupted."), err=True)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
