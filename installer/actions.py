@@ -97,6 +97,15 @@ class Simulation:
                       if self.files.get(p) != self.original.get(p) or self.modes.get(p) != self.original_modes.get(p))
 
 
+def watched(changed: Iterable[str], watch: Sequence[str]) -> bool:
+    """True when a changed path is watched: an entry ending in "/" watches
+    everything under that folder (a service's whole config tree), any other
+    entry that exact path."""
+    folders = tuple(w for w in watch if w.endswith("/"))
+    exact = set(w for w in watch if not w.endswith("/"))
+    return any(p in exact or (folders and p.startswith(folders)) for p in changed)
+
+
 class Action:
     kind: ClassVar[str] = ""
     step: str = ""          # set by the engine: the step that planned it
@@ -279,8 +288,8 @@ class AliasSet(FileAction):
 class RunCommand(Action):
     """A command with its undo.  Files it changes are named in ``changes`` and
     restored on undo.  ``run_if``: "always"; "changed" (one of ``watch`` changed
-    earlier in the plan, e.g. postmap after its map); "missing" (one of
-    ``changes`` does not exist yet, e.g. a certificate)."""
+    earlier in the plan, e.g. postmap after its map; "/etc/postfix/" watches the
+    folder); "missing" (one of ``changes`` does not exist yet, e.g. a certificate)."""
 
     kind: ClassVar[str] = "run_command"
     argv: Argv = field(default_factory=list)
@@ -303,7 +312,7 @@ class RunCommand(Action):
 
     def simulate(self, sim: Simulation) -> bool:
         if self.run_if == "changed":
-            needed = any(p in sim.changed for p in self.watch)
+            needed = watched(sim.changed, self.watch)
         elif self.run_if == "missing":
             needed = any(not sim.exists(p) for p in self.changes)
         else:
@@ -419,7 +428,8 @@ class RemovePackages(Action):
 @register
 @dataclass
 class Service(Action):
-    """Enable and/or start a service; restart it when a watched file changed.
+    """Enable and/or start a service; restart it when a watched file changed
+    (``watch`` entries ending in "/" watch a whole folder, see :func:`watched`).
     Undo returns it to how it was; a service that ran before is started again
     after every file is restored (``after_rollback``)."""
 
@@ -442,7 +452,7 @@ class Service(Action):
         if self.start:
             if not state.running:
                 verbs.append("start")
-            elif any(p in sim.changed for p in self.watch):
+            elif watched(sim.changed, self.watch):
                 verbs.append("restart")
         self._verbs = verbs
         if self.enable:
@@ -478,6 +488,58 @@ class Service(Action):
         for argv in system.service_cmds(init, ctx.profile, name, "stop"):
             ctx.run(argv, check=False)
         if record["was_running"]:
+            ctx.after_rollback(system.service_cmds(init, ctx.profile, name, "start"))
+
+
+@register
+@dataclass
+class StopService(Action):
+    """Stop a service and keep it from starting at boot (sendmail kept beside
+    postfix would hold port 25).  Undo enables it again if it was enabled and
+    starts it again, after every file is restored, if it was running.  A
+    service the facts know nothing about is assumed to run: stopping a stopped
+    service is harmless, leaving one running is not."""
+
+    kind: ClassVar[str] = "stop_service"
+    name: str = ""
+    init: str = "systemd"
+    _verbs: List[str] = field(default_factory=list, repr=False)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=", ".join(self._verbs or ["-"]))
+
+    def simulate(self, sim):
+        state = sim.services.get(self.name) or ServiceState(enabled=True, running=True)
+        wanted = (["stop"] if state.running else []) + (["disable"] if state.enabled else [])
+        # Without an init system there may be no command for a foreign service.
+        self._verbs = [v for v in wanted if system.service_cmds(self.init, sim.profile, self.name, v)]
+        sim.services[self.name] = ServiceState(enabled=False, running=False)
+        return bool(self._verbs)
+
+    def commands(self, profile, init):
+        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
+
+    def to_json(self):
+        data = super().to_json()
+        data["verbs"] = list(self._verbs)
+        return data
+
+    def prepare(self, ctx):
+        state = ctx.service_state(self.init, self.name)
+        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
+                "was_running": state.running, "verbs": list(self._verbs)}
+
+    def execute(self, ctx):
+        for argv in self.commands(ctx.profile, self.init):
+            ctx.run(argv)
+
+    @classmethod
+    def undo(cls, ctx, record):
+        name, init = record["name"], record["init"]
+        if "disable" in record["verbs"] and record["was_enabled"]:
+            for argv in system.service_cmds(init, ctx.profile, name, "enable"):
+                ctx.run(argv, check=False)
+        if "stop" in record["verbs"] and record["was_running"]:
             ctx.after_rollback(system.service_cmds(init, ctx.profile, name, "start"))
 
 
@@ -557,7 +619,7 @@ def from_json(data: dict) -> Action:
     cls = KINDS[data["kind"]]
     names = {f.name for f in fields(cls)}
     action = cls(**{k: v for k, v in data.items() if k in names and not k.startswith("_")})
-    if isinstance(action, Service):
+    if isinstance(action, (Service, StopService)):
         action._verbs = list(data.get("verbs", []))
     return action
 
