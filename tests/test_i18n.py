@@ -582,8 +582,6 @@ def unmarked_texts(node: ast.expr) -> List[Tuple[int, str]]:
         return unmarked_texts(node.body) + unmarked_texts(node.orelse)
     if isinstance(node, ast.BoolOp):
         return [found for value in node.values for found in unmarked_texts(value)]
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [found for value in node.elts for found in unmarked_texts(value)]
     if isinstance(node, ast.Call):
         last, _dotted = _callee(node.func)
         if last in MARKERS:
@@ -591,7 +589,8 @@ def unmarked_texts(node: ast.expr) -> List[Tuple[int, str]]:
         if isinstance(node.func, ast.Attribute) and last == "format":   # "text {x}".format(...)
             return unmarked_texts(node.func.value)
         if isinstance(node.func, ast.Attribute) and last == "join":     # ", ".join(["a", "b"])
-            return unmarked_texts(node.func.value) + [f for a in node.args[:1] for f in unmarked_texts(a)]
+            items = node.args[0].elts if node.args and isinstance(node.args[0], (ast.List, ast.Tuple)) else []
+            return unmarked_texts(node.func.value) + [f for item in items for f in unmarked_texts(item)]
     return []   # names, attributes, other calls: not literal text
 
 
@@ -760,6 +759,8 @@ def run(n):
     print(Msg("Wrote {path}", path=n))
     print(Msg(N_("Wrote {path}"), path=n))
     print(("Yes" if n else _("No")))
+    print("\\n".join(["Line one", _("Line two")]))
+    ctx.error(("postfix", "networks"), Msg(N_("bad network")))
     say("Saying hello")
     raise AnswerError("bad answer")
 '''
@@ -778,6 +779,7 @@ EXPECTED_SNIPPET_FINDINGS = {
     ("not a plain literal inside _()", "'Bad ' + n"),
     ("unmarked text in Msg()", "Wrote {path}"),
     ("unmarked text in print()", "Yes"),
+    ("unmarked text in print()", "Line one"),
     ("unmarked text in AnswerError()", "bad answer"),
     ("unmarked text in say()", "Saying hello"),
 }
