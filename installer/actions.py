@@ -440,6 +440,7 @@ class Service(Action):
     watch: List[str] = field(default_factory=list)
     init: str = "systemd"
     _verbs: List[str] = field(default_factory=list, repr=False)
+    _running_now: Optional[bool] = field(default=None, repr=False)   # found by prepare()
 
     def describe(self) -> Msg:
         return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=", ".join(self._verbs or ["-"]))
@@ -471,11 +472,19 @@ class Service(Action):
 
     def prepare(self, ctx):
         state = ctx.service_state(self.init, self.name)
+        self._running_now = state.running
         return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
                 "was_running": state.running, "verbs": list(self._verbs)}
 
     def execute(self, ctx):
         for verb in self._verbs:
+            # The plan was made from facts; the host may differ by now: a package
+            # install that started the service with its stock config needs a
+            # restart, and a service that stopped cannot be restarted, only started.
+            if verb == "start" and self._running_now:
+                verb = "restart"
+            elif verb == "restart" and self._running_now is False:
+                verb = "start"
             for argv in system.service_cmds(self.init, ctx.profile, self.name, verb):
                 ctx.run(argv)
 
