@@ -137,11 +137,11 @@ def plan_of(module, profile_id: str, facts=None, answers=None, secrets=None) -> 
 
 
 def summary(actions) -> List[tuple]:
-    """(kind, the fields that matter) per action: easy to compare in a table."""
+    """(kind, fields that differ from the action's defaults) per action, without
+    the description: easy to compare in a table."""
     out = []
     for action in actions:
-        data = action.to_json()
-        data.pop("description", None)
+        data, defaults = action.to_json(), type(action)().to_json()
         kind = data.pop("kind")
-        out.append((kind, {k: v for k, v in data.items() if v not in (None, [], {}, "")}))
+        out.append((kind, {k: v for k, v in data.items() if k != "description" and v != defaults.get(k)}))
     return out

@@ -1,0 +1,54 @@
+"""Enable and start Dovecot and Postfix; restart them when their config changed.
+
+The original notes ran ``chkconfig postfix on``, ``chkconfig dovecot on`` and
+``/etc/init.d/postfix start``, ``/etc/init.d/dovecot start``: sysvinit only,
+and ``start`` on a running server keeps the old configuration.  We let the
+``Service`` action choose per host: enable as ``services.enable`` says, start
+as ``services.start`` says, and restart a running service when a file it reads
+changed in this plan (Postfix's restart is a stop and start where that matters:
+``inet_interfaces`` changes need it).  The init system is the one running now
+(``facts.init``): systemd, sysvinit (``service``/``chkconfig``/``update-rc.d``)
+or none (containers: ``postfix start``, ``dovecot``; nothing to enable).
+
+Watched: the whole ``/etc/postfix/`` and ``/etc/dovecot/`` trees (main.cf,
+master.cf, maps, sasl_passwd, conf.d, ...: whatever the other steps write)
+plus the certificate and key files, which live elsewhere on RHEL.  Dovecot
+goes first: Postfix hands mail to its LMTP socket and asks its auth socket.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from installer.actions import Action, Service
+from installer.i18n import N_
+
+NAME = "services"
+TITLE = N_("Start the mail services")
+
+
+def _cert_files(inp, service: str) -> List[str]:
+    tls = inp.answers["auth"]["tls"]
+    if tls["certificate"] == "existing":
+        return [p for p in (tls["cert_file"], tls["key_file"]) if p]
+    if tls["certificate"] == "self-signed":
+        profile = inp.profile
+        if service == "postfix":
+            return [profile.postfix_cert, profile.postfix_key]
+        return [profile.dovecot_cert, profile.dovecot_key]
+    return []
+
+
+def watch_files(inp, service: str) -> List[str]:
+    """What a change to restarts *service*; entries ending in "/" are folders."""
+    if service == "postfix":
+        base = ["/etc/postfix/", "/etc/mailname"]
+    else:
+        base = ["/etc/dovecot/"]
+    return base + [p for p in _cert_files(inp, service) if p not in base]
+
+
+def plan(inp) -> List[Action]:
+    wanted = inp.answers["services"]
+    return [Service(name=name, enable=bool(wanted["enable"]), start=bool(wanted["start"]),
+                    watch=watch_files(inp, name), init=inp.facts.init)
+            for name in ("dovecot", "postfix")]
