@@ -30,7 +30,6 @@ inside the brackets of their message).
 """
 from __future__ import annotations
 
-import gettext as _gettext
 import os
 import re
 from pathlib import Path
@@ -126,7 +125,12 @@ def _plural_function(plural_forms: str) -> Callable[[int], int]:
     match = re.search(r"plural\s*=\s*([^;]+)", plural_forms)
     if not match:
         return _english_plural
-    return _gettext.c2py(match.group(1).strip())
+    expression = match.group(1).strip()
+    if expression.isdigit():  # one form only (Japanese): skip importing gettext
+        index = int(expression)
+        return lambda n: index
+    import gettext  # its c2py safely compiles the C expression of Plural-Forms
+    return gettext.c2py(expression)
 
 
 class PoEntry:
