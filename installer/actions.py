@@ -281,6 +281,50 @@ class AliasSet(FileAction):
         return confedit.aliases_set(text, self.name, self.value).encode("utf-8", "surrogateescape")
 
 
+@register
+@dataclass
+class BlockInFile(FileAction):
+    """Keep one block of lines between ``# BEGIN <marker>`` and ``# END <marker>``
+    in a file we share with the package (like Ansible's blockinfile): replaced
+    in place when present, appended at the end otherwise; ``block=None``
+    removes it.  The rest of the file is left as it is."""
+
+    kind: ClassVar[str] = "block_in_file"
+    block: Optional[str] = None
+    marker: str = "mailwiz"
+
+    def describe(self) -> Msg:
+        if self.block is None:
+            return Msg(N_("Remove the {marker} block from {path}"), marker=self.marker, path=self.path)
+        return Msg(N_("Set the {marker} block in {path}"), marker=self.marker, path=self.path)
+
+    def new_content(self, old):
+        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+        if text is None and self.block is None:
+            return None
+        return block_in_text(text, self.block, self.marker).encode("utf-8", "surrogateescape")
+
+
+def block_in_text(text: Optional[str], block: Optional[str], marker: str) -> str:
+    """*text* with the marked block set to *block* (None: removed)."""
+    begin, end = f"# BEGIN {marker}", f"# END {marker}"
+    lines = (text or "").splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    stripped = [line.rstrip("\r\n") for line in lines]
+    wanted = []
+    if block is not None:
+        body = block if block.endswith("\n") or not block else block + "\n"
+        wanted = [begin + "\n", *body.splitlines(keepends=True), end + "\n"]
+    if begin in stripped and end in stripped[stripped.index(begin):]:
+        first = stripped.index(begin)
+        last = stripped.index(end, first)
+        lines[first:last + 1] = wanted
+    else:
+        lines.extend(wanted)
+    return "".join(lines)
+
+
 # --- commands -------------------------------------------------------------------
 
 @register
