@@ -514,6 +514,7 @@ SKIP_FILES = {
 }
 # Literals with letters that are not prose (exact text), each with its reason.
 ALLOWED_LITERALS: Dict[str, str] = {
+    "mailwiz": "the program's name (the TUI's title)",
     "mailwiz: ": "the program name before an error line, as Unix tools print it",
     "日本語": "a language's own name, shown as is so that its readers find it",
     "English": "a language's own name, shown as is so that its readers find it",
