@@ -131,15 +131,24 @@ class Target:
         root_dir = args.root or (DEFAULT_SANDBOX_ROOT if self.sandbox else "/")
         if self.sandbox and os.path.abspath(root_dir) == "/":
             raise UsageError(_("The sandbox cannot use / as its root; give --root DIR."))
-        os.makedirs(root_dir, exist_ok=True)
+        self.root_dir = root_dir
         self.root = TargetRoot(root_dir)
-        if self.sandbox:
-            from installer import sandbox
-            sandbox.seed(self.root, self.profile)
-            self.runner = sandbox.make_runner(self.root, self.profile)
-        else:
-            from installer.runner import RealRunner
-            self.runner = RealRunner()
+        self._runner = None
+
+    @property
+    def runner(self):
+        """The runner; a sandbox root is created and seeded on first use (after
+        the answers were validated, so bad input changes nothing)."""
+        if self._runner is None:
+            if self.sandbox:
+                from installer import sandbox
+                os.makedirs(self.root_dir, exist_ok=True)
+                sandbox.seed(self.root, self.profile)
+                self._runner = sandbox.make_runner(self.root, self.profile)
+            else:
+                from installer.runner import RealRunner
+                self._runner = RealRunner()
+        return self._runner
 
     def banner(self) -> str:
         if self.sandbox:
