@@ -220,10 +220,12 @@ def _parse_master_entry(lines: List[str], first: int, continuations: List[int]) 
     options: List[Tuple[str, str]] = []
     args: List[str] = []
     rest = tokens[len(_MASTER_FIELDS):]
+    operands = False  # the daemon's getopt() stops at the first non-option
     i = 0
     while i < len(rest):
         token = rest[i]
-        if args or not token.startswith("-"):
+        if operands or not token.startswith("-"):
+            operands = True
             args.append(token)
         elif token == "-o" and i + 1 < len(rest):
             i += 1
