@@ -500,11 +500,13 @@ CALL_SINKS: Dict[str, Tuple[Union[str, Tuple[int, ...]], Tuple[str, ...]]] = {
 # are sinks in the module that defines them too.
 PROJECT_SINKS: Dict[str, Tuple[Union[str, Tuple[int, ...]], Tuple[str, ...]]] = {
     "say": (ALL, ()),                       # installer/cli.py: print a line
+    "self.field": ((1,), ("label", "help", "placeholder")),   # installer/tui/base.py: a labelled input
 }
 # keyword arguments that show text whatever the callee (every textual widget takes tooltip=)
 ANY_CALL_KEYWORDS = {"tooltip", "border_title", "border_subtitle"}
 # assignments whose value is shown: class attributes and attributes of self
 ASSIGN_NAME_SINKS = {"TITLE", "SUB_TITLE"}
+ASSIGN_NAME_PATTERN = re.compile(r"^[A-Z_]*_MSG$")   # TITLE_MSG, NEXT_MSG: msgids shown by a base class
 ASSIGN_ATTRIBUTE_SINKS = {"title", "sub_title", "border_title", "border_subtitle", "tooltip"}
 # Files not scanned, with why.
 SKIP_FILES = {
@@ -515,6 +517,7 @@ SKIP_FILES = {
 # Literals with letters that are not prose (exact text), each with its reason.
 ALLOWED_LITERALS: Dict[str, str] = {
     "mailwiz": "the program's name (the TUI's title)",
+    "spammer.example REJECT": "installer/tui/spam.py: an example access entry (placeholder), not prose",
     "mailwiz: ": "the program name before an error line, as Unix tools print it",
     "日本語": "a language's own name, shown as is so that its readers find it",
     "English": "a language's own name, shown as is so that its readers find it",
@@ -526,6 +529,8 @@ ALLOWED_PATTERNS = [
     re.compile(r"^/[\w./{}*+-]*$"),            # a path on the target
     re.compile(r"^[#.][A-Za-z][\w-]*$"),       # a CSS id or class
     re.compile(r"^--?[A-Za-z][\w-]*$"),        # a command-line option
+    re.compile(r"^[\w.+-]+@[a-z0-9.-]+$"),      # an example mail address
+    re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$"), # an example host or domain name
 ]
 
 
@@ -667,7 +672,7 @@ def check_source(source: str, path: str, error_classes: Set[str]) -> List[Findin
                     if index < len(node.args) and _built_text(node.args[index]):
                         findings.append(Finding(path, node.lineno, f"not a plain literal inside {last}()",
                                                 ast.unparse(node.args[index])))
-            spec = PROJECT_SINKS.get(last)
+            spec = PROJECT_SINKS.get(dotted) or PROJECT_SINKS.get(last)
             if spec is None and not (isinstance(node.func, ast.Name) and last in defined_here):
                 spec = CALL_SINKS.get(dotted) or CALL_SINKS.get(last)
             if spec is not None:
@@ -682,7 +687,7 @@ def check_source(source: str, path: str, error_classes: Set[str]) -> List[Findin
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and target.id in ASSIGN_NAME_SINKS:
+                if isinstance(target, ast.Name) and (target.id in ASSIGN_NAME_SINKS or ASSIGN_NAME_PATTERN.match(target.id)):
                     flag(f"unmarked {target.id}", node.value)
                 elif isinstance(target, ast.Attribute) and target.attr in ASSIGN_ATTRIBUTE_SINKS | ASSIGN_NAME_SINKS:
                     flag(f"unmarked .{target.attr}", node.value)
@@ -737,6 +742,8 @@ def say(text):
 
 class Wizard:
     TITLE = "Mail setup"
+    NEXT_MSG = "Review"
+    BACK_MSG = N_("Back")
     BINDINGS = [("q", "quit", "Quit"), ("h", "help", _("Help"))]
 
     def compose(self):
@@ -745,6 +752,8 @@ class Wizard:
         yield Input(placeholder="host name", id="hostname")
         yield Button(_("Next"), id="next", tooltip="Go on")
         yield Static("/etc/postfix/main.cf")
+        yield from self.field("aliases.root", "Forward root's mail", "", placeholder="admin@example.com")
+        yield from self.field("spam.rbl", _("Blocklists"), "", placeholder="one zone a line")
 
     def on_mount(self):
         self.sub_title = f"Step {self.n}"
@@ -772,6 +781,9 @@ def run(n):
 
 EXPECTED_SNIPPET_FINDINGS = {
     ("unmarked TITLE", "Mail setup"),
+    ("unmarked NEXT_MSG", "Review"),
+    ("unmarked text in field()", "Forward root's mail"),
+    ("unmarked text in field()", "one zone a line"),
     ("unmarked binding description", "Quit"),
     ("unmarked text in Label()", "Welcome"),
     ("unmarked text in Input()", "host name"),
