@@ -18,6 +18,7 @@ from typing import List
 
 from installer.actions import Action, RunCommand
 from installer.i18n import Msg, N_
+from steps import tls
 
 NAME = "selinux"
 TITLE = N_("Fix SELinux labels")
@@ -27,14 +28,9 @@ ACTIVE_MODES = ("enforcing", "permissive")
 
 def labelled_paths(inp) -> List[str]:
     """Paths that may change in this run; a folder ends in "/"."""
-    profile = inp.profile
     aliases_db = "/etc/aliases.lmdb" if inp.facts.map_type == "lmdb" else "/etc/aliases.db"
     paths = ["/etc/postfix/", "/etc/dovecot/", "/etc/aliases", aliases_db]
-    if inp.answers["auth"]["tls"]["certificate"] == "self-signed":
-        for path in (profile.postfix_cert, profile.postfix_key, profile.dovecot_cert, profile.dovecot_key):
-            if path not in paths:
-                paths.append(path)
-    return paths
+    return paths + [p for p in tls.cert_paths(inp.profile, inp.answers) if p]
 
 
 def plan(inp) -> List[Action]:

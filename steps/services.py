@@ -12,7 +12,7 @@ or none (containers: ``postfix start``, ``dovecot``; nothing to enable).
 
 Watched: the whole ``/etc/postfix/`` and ``/etc/dovecot/`` trees (main.cf,
 master.cf, maps, sasl_passwd, conf.d, ...: whatever the other steps write)
-plus the certificate and key files, which live elsewhere on RHEL.  Dovecot
+plus the certificate and key (``steps.tls.cert_paths``), which live elsewhere.  Dovecot
 goes first: Postfix hands mail to its LMTP socket and asks its auth socket.
 """
 from __future__ import annotations
@@ -21,30 +21,17 @@ from typing import List
 
 from installer.actions import Action, Service
 from installer.i18n import N_
+from steps import tls
 
 NAME = "services"
 TITLE = N_("Start the mail services")
 
 
-def _cert_files(inp, service: str) -> List[str]:
-    tls = inp.answers["auth"]["tls"]
-    if tls["certificate"] == "existing":
-        return [p for p in (tls["cert_file"], tls["key_file"]) if p]
-    if tls["certificate"] == "self-signed":
-        profile = inp.profile
-        if service == "postfix":
-            return [profile.postfix_cert, profile.postfix_key]
-        return [profile.dovecot_cert, profile.dovecot_key]
-    return []
-
-
 def watch_files(inp, service: str) -> List[str]:
     """What a change to restarts *service*; entries ending in "/" are folders."""
-    if service == "postfix":
-        base = ["/etc/postfix/", "/etc/mailname"]
-    else:
-        base = ["/etc/dovecot/"]
-    return base + [p for p in _cert_files(inp, service) if p not in base]
+    base = ["/etc/postfix/", "/etc/mailname"] if service == "postfix" else ["/etc/dovecot/"]
+    # Both daemons use the tls step's certificate and key.
+    return base + [p for p in tls.cert_paths(inp.profile, inp.answers) if p]
 
 
 def plan(inp) -> List[Action]:
