@@ -454,6 +454,8 @@ def dovecot_set(text: Optional[str], settings: Mapping[str, Optional[str]]) -> s
         if value is not None:
             _check_one_line("value of " + key, value)
             value = value.strip()
+            if value.endswith("\\"):
+                raise ValueError("a trailing backslash would continue the line: {!r}".format(value))
         wanted[key] = value
 
     lines = _split_lines(text)

@@ -341,7 +341,7 @@ def test_dovecot_get(text, key, expected):
     assert dovecot_get(text, key) == expected
 
 
-@pytest.mark.parametrize("key,value", [("a b", "1"), ("", "1"), ("a", "1\n2")])
+@pytest.mark.parametrize("key,value", [("a b", "1"), ("", "1"), ("a", "1\n2"), ("a", "1 \\")])
 def test_dovecot_set_rejects_bad_input(key, value):
     with pytest.raises(ValueError):
         dovecot_set("", {key: value})
