@@ -19,6 +19,8 @@ from typing import List
 from installer.actions import Action, RunCommand
 from installer.i18n import Msg, N_
 from steps import tls
+from steps.aliases import ALIASES
+from steps.postfix import map_file, map_type_of
 
 NAME = "selinux"
 TITLE = N_("Fix SELinux labels")
@@ -28,8 +30,7 @@ ACTIVE_MODES = ("enforcing", "permissive")
 
 def labelled_paths(inp) -> List[str]:
     """Paths that may change in this run; a folder ends in "/"."""
-    aliases_db = "/etc/aliases.lmdb" if inp.facts.map_type == "lmdb" else "/etc/aliases.db"
-    paths = ["/etc/postfix/", "/etc/dovecot/", "/etc/aliases", aliases_db]
+    paths = ["/etc/postfix/", "/etc/dovecot/", ALIASES, map_file(ALIASES, map_type_of(inp))]
     return paths + [p for p in tls.cert_paths(inp.profile, inp.answers) if p]
 
 

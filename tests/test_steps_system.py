@@ -539,3 +539,10 @@ def test_config_change_restarts_running_services(monkeypatch, tmp_path):
     step = next(s for s in plan.steps if s.name == "services")
     assert [a.commands(plan.profile, plan.init) for a in step.actions] == [
         [["systemctl", "restart", "dovecot"]], [["systemctl", "restart", "postfix"]]]
+
+
+@pytest.mark.parametrize("module", SYSTEM_STEPS, ids=lambda m: m.NAME)
+def test_step_module_shape(module):
+    from steps import ORDER
+    assert module.__name__ == "steps." + module.NAME and module.NAME in ORDER
+    assert module.TITLE and "original notes" in module.__doc__
