@@ -26,14 +26,19 @@ Japanese or English as the language says.  Run the TUI that way, e.g.
 ``MAILWIZ_PSEUDO=1 mailwiz --sandbox --lang ja``, and any text on screen
 outside ``⟦ ⟧`` never went through ``_``/``ngettext``/``Msg``: it is an
 unmarked string (values such as host names inside ``{}`` placeholders sit
-inside the brackets of their message).
+inside the brackets of their message).  :func:`pseudo_unmarked` finds such
+text in a screen's text, e.g. in a TUI test::
+
+    i18n.set_pseudo(True)
+    ...
+    assert i18n.pseudo_unmarked(screen_text) == []
 """
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Mapping, Optional, Set, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple, Union
 
 DOMAIN = "mailwiz"
 LANGUAGES = ("en", "ja")
@@ -267,6 +272,23 @@ def set_pseudo(enabled: bool) -> None:
 
 def is_pseudo() -> bool:
     return _pseudo
+
+
+_MARKED_RE = re.compile(PSEUDO_OPEN + "[^" + PSEUDO_OPEN + PSEUDO_CLOSE + "]*" + PSEUDO_CLOSE)
+
+
+def pseudo_unmarked(text: str) -> List[str]:
+    """The pieces of *text* (one per line) that hold letters outside ``⟦…⟧``:
+    text shown without going through translation, while the pseudo-locale is on."""
+    found = []
+    for line in text.splitlines():
+        previous = None
+        while previous != line:  # innermost first, for messages inside messages
+            previous, line = line, _MARKED_RE.sub(" ", line)
+        line = line.replace(PSEUDO_OPEN, " ").replace(PSEUDO_CLOSE, " ").strip()
+        if any(ch.isalpha() for ch in line):
+            found.append(line)
+    return found
 
 
 def _mark(text: str) -> str:

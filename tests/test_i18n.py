@@ -398,6 +398,14 @@ def test_pseudo_locale_marks_every_translated_message(language):
     assert i18n._("Anything") == "Anything"
 
 
+def test_pseudo_unmarked_finds_text_outside_the_markers():
+    screen = ("\u27e6Step \u27e6Postfix\u27e7 failed: disk full\u27e7\n"
+              "  12:01  \u27e6done\u27e7\n"
+              "Host name: \u27e6mail.example.com\u27e7\n"
+              "\u27e6Next\u27e7  Quit")
+    assert i18n.pseudo_unmarked(screen) == ["Host name:", "Quit"]
+
+
 def test_pseudo_locale_is_switched_on_by_the_environment():
     code = "from installer import i18n; print(i18n.is_pseudo(), i18n._('Hi'))"
     env = dict(os.environ, MAILWIZ_PSEUDO="1", PYTHONPATH=str(ROOT))
