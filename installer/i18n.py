@@ -239,8 +239,10 @@ def catalog(lang: str) -> Catalog:
     if lang not in _catalogs:
         path = locale_dir() / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         try:
-            _catalogs[lang] = parse_po(path.read_text(encoding="utf-8"))
-        except OSError:
+            _catalogs[lang] = parse_po(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, PoSyntaxError):
+            # A missing or damaged catalog must not stop the program: show English.
+            # (tests/test_i18n.py keeps the shipped catalogs well-formed.)
             _catalogs[lang] = Catalog()
     return _catalogs[lang]
 

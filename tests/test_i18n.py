@@ -432,6 +432,17 @@ def test_unknown_language_falls_back_to_english(language):
     assert i18n.get_language() == "en"
 
 
+def test_a_damaged_catalog_falls_back_to_english(tmp_path, monkeypatch, language):
+    folder = tmp_path / "ja" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "mailwiz.po").write_text('msgid "Next"\nmsgstr "\\q"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "locale_dir", lambda: tmp_path)
+    monkeypatch.delitem(i18n._catalogs, "ja", raising=False)
+    language("ja")
+    assert i18n._("Next") == "Next"
+    monkeypatch.delitem(i18n._catalogs, "ja")
+
+
 def test_locale_dir_holds_the_catalogs():
     assert (i18n.locale_dir() / "ja" / "LC_MESSAGES" / "mailwiz.po").is_file()
 
