@@ -61,8 +61,11 @@ Version = Tuple[int, ...]
 # --- helpers shared by the Postfix steps ---------------------------------------------
 
 def version_of(inp) -> Version:
-    """The Postfix release the config is for: installed, else the profile's."""
-    found = getattr(inp.facts, "postfix_effective", None) or inp.profile.postfix_version
+    """The Postfix release the config is for: installed, else the profile's.
+
+    (``facts.postfix_effective`` means the same, but needs ``facts.profile``.)
+    """
+    found = getattr(inp.facts, "postfix_version", None) or inp.profile.postfix_version
     return tuple(found)
 
 
