@@ -580,7 +580,7 @@ class Kind:
     def __init__(self, name: str, pattern: str, expected: Msg, check=None, max_length: int = 255):
         self.name = name
         self.pattern = pattern
-        self.regex = re.compile(pattern)
+        self._regex = None          # compiled on first use: importing this module stays cheap
         self.expected = expected
         self.check = check            # value -> (normalised value, Optional[Msg])
         self.max_length = max_length
@@ -591,7 +591,9 @@ class Kind:
             if problem is not None:
                 return value, problem
             value = normal
-        if not self.regex.search(value):
+        if self._regex is None:
+            self._regex = re.compile(self.pattern)
+        if not self._regex.search(value):
             return value, Msg(N_("{value} is not valid here; expected {expected}"), value=_show(value),
                               expected=self.expected)
         return value, None
@@ -646,7 +648,7 @@ def _listen_problem(value: str) -> Optional[Msg]:
 
 
 def _mailbox_problem(value: str) -> Optional[Msg]:
-    parts = value.rstrip("/").split("/")
+    parts = (value[:-1] if value.endswith("/") else value).split("/")
     if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
         return Msg(N_("{value}: expected a path relative to the home folder, e.g. Maildir/ (a Maildir) or "
                       "Mailbox (a file), without . or .. parts"), value=_show(value))
@@ -989,7 +991,8 @@ class Enum(Field):
         if not isinstance(value, str):
             self.wrong_type(value, path, ctx)
         elif value not in self.values:
-            suggestion = _closest(value, self.values)
+            lowered = value.lower()
+            suggestion = lowered if lowered in self.values else _closest(value, self.values)
             if suggestion:
                 ctx.error(path, Msg(N_("{value} is not valid: expected {expected}; did you mean {suggestion}?"),
                                     value=_show(value), expected=self.expected(), suggestion=suggestion))
@@ -1316,7 +1319,8 @@ def _check_secrets(data: Any, ctx: _Ctx) -> None:
 def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None:
     """Rules between keys and rules about mail service; *given* is the data as written (before defaults)."""
     postfix, auth, spam = data["postfix"], data["auth"], data["spam"]
-    tls = auth["tls"]
+    # A section of the wrong type is already reported; its rules are skipped.
+    tls = auth["tls"] if isinstance(auth["tls"], dict) else {"certificate": None, "cert_file": None, "key_file": None}
 
     if data["system"]["existing_mta"] == "alternatives" and ctx.profile is not None \
             and getattr(ctx.profile, "mta_switch", None) != "alternatives":
@@ -1479,7 +1483,7 @@ def loads(text: Any, filename: str = "answers.yaml", *, overrides: Sequence[str]
     ctx = _Ctx(filename, profile=profile, root=root)
     try:
         if isinstance(text, str):
-            text = text.encode("utf-8", "surrogateescape")
+            text = text.encode("utf-8", "surrogatepass")
         if not isinstance(text, (bytes, bytearray)):
             raise TypeError("loads() takes str or bytes")
         data = _parse_yaml(_decode(bytes(text), ctx), ctx)
@@ -1546,9 +1550,14 @@ def _apply_one(data: Any, text: str, ctx: _Ctx) -> Any:
             return data
         field = field.fields[part]
     try:
-        value = _parse_yaml(_decode(raw.encode("utf-8", "surrogateescape"), own), own, record=False)
+        value = _parse_yaml(_decode(raw.encode("utf-8", "surrogatepass"), own), own, record=False)
     except _Failed:
         value = None
+    leaf = field.inner if isinstance(field, Nullable) else field
+    if isinstance(leaf, (Text, Enum)) and not isinstance(value, str) and not (
+            value is None and isinstance(field, Nullable) and not own.errors):
+        # A text key takes VALUE as written: "[smtp.example.net]:587" needs no YAML quoting.
+        value, own.errors = raw, []
     if own.errors:
         for error in own.errors:
             ctx.errors.append(AnswerError(OVERRIDE_FILE, None, format_path(path), error.message))
