@@ -15,21 +15,10 @@ from textual.binding import Binding
 
 from installer import i18n
 from installer.i18n import _
-from installer.tui.aliases import AliasesPage
-from installer.tui.apply import ApplyPage
-from installer.tui.auth import AuthPage
 from installer.tui.base import BACK, NEXT, Page
 from installer.tui.dialogs import interrupted_dialog, quit_dialog
-from installer.tui.done import DonePage
-from installer.tui.dovecot import DovecotPage
-from installer.tui.identity import IdentityPage
 from installer.tui.language import LanguagePage
 from installer.tui.model import WizardState
-from installer.tui.mta import MtaPage
-from installer.tui.packages import PackagesPage
-from installer.tui.review import ReviewPage
-from installer.tui.spam import SpamPage
-from installer.tui.system import SystemPage
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -56,6 +45,19 @@ class WizardApp(App[int]):
     # -- the flow --------------------------------------------------------------------
 
     def pages(self) -> List[Type[Page]]:
+        # Imported here, not at the top: the first screen appears sooner.
+        from installer.tui.aliases import AliasesPage
+        from installer.tui.apply import ApplyPage
+        from installer.tui.auth import AuthPage
+        from installer.tui.done import DonePage
+        from installer.tui.dovecot import DovecotPage
+        from installer.tui.identity import IdentityPage
+        from installer.tui.mta import MtaPage
+        from installer.tui.packages import PackagesPage
+        from installer.tui.review import ReviewPage
+        from installer.tui.spam import SpamPage
+        from installer.tui.system import SystemPage
+
         pages: List[Type[Page]] = [LanguagePage, SystemPage, PackagesPage]
         if self.state.has_other_mta:
             pages.append(MtaPage)
@@ -63,8 +65,9 @@ class WizardApp(App[int]):
                         ApplyPage, DonePage]
 
     def on_mount(self) -> None:
-        self.gather_facts()
         self.flow()
+        # After the first screen is drawn: reading the target competes for the GIL.
+        self.call_after_refresh(self.gather_facts)
 
     @work(thread=True, group="facts")
     def gather_facts(self) -> None:
@@ -76,6 +79,11 @@ class WizardApp(App[int]):
 
     @work(group="flow", exclusive=True)
     async def flow(self) -> None:
+        from installer.tui.apply import ApplyPage
+        from installer.tui.done import DonePage
+        from installer.tui.review import ReviewPage
+        from installer.tui.system import SystemPage
+
         index = 0
         asked_interrupted = False
         while True:
@@ -113,6 +121,8 @@ class WizardApp(App[int]):
         if choice not in ("resume", "rollback"):
             return False
         self.applied = True
+        from installer.tui.apply import ApplyPage
+        from installer.tui.done import DonePage
         await self.push_screen_wait(ApplyPage(self.state, 1, 2, mode=choice, run_id=run_id))
         await self.push_screen_wait(DonePage(self.state, 2, 2))
         self.exit(self.exit_code())

@@ -3,6 +3,8 @@ interfaces, trusted networks, message size.  Each field is checked as it is
 typed, with the answer file's own validation."""
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from installer.i18n import N_, _
 from installer.tui.base import Page
 from installer.tui.model import derive_domain, join_list, split_list
@@ -55,10 +57,13 @@ class IdentityPage(Page):
             except ValueError:
                 pass   # raw_errors() marks the field
         else:
+            if key == "postfix.domain" and text.strip() != postfix.get("domain"):
+                self.state.domain_typed = True
             postfix[name] = text.strip()
-        if key == "postfix.hostname" and "postfix.domain" not in self.state.raw:
+        if key == "postfix.hostname" and not self.state.domain_typed:
             # Follow the host name until the domain is typed by hand.
             postfix["domain"] = derive_domain(text.strip())
+            self.state.raw.pop("postfix.domain", None)
             for box in self.query("#f-postfix-domain"):
-                with box.prevent(box.Changed):
+                with box.prevent(Input.Changed):
                     box.value = postfix["domain"]

@@ -100,6 +100,7 @@ class WizardState:
         # Raw text of list/number fields as typed, so an invalid entry stays on
         # screen (and through a language switch) instead of being reformatted.
         self.raw: Dict[str, str] = {}
+        self.domain_typed = False         # the domain follows the host name until typed by hand
 
     # -- the target ---------------------------------------------------------------
 

@@ -33,3 +33,16 @@ def make_wizard(tmp_path, monkeypatch):
         return make_app(target, lang=lang, failpoint=failpoint)
 
     return build
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests in a fresh event loop (no pytest-asyncio here)."""
+    import asyncio
+    import inspect
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True

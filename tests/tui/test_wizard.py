@@ -116,11 +116,9 @@ async def test_existing_mta_choice_both_ways(make_wizard, choice):
 
 
 async def test_failing_step_then_rollback(make_wizard):
-    app = make_wizard("centos-7", "ja", failpoint="3:error")
-    root = None
+    app = make_wizard("centos-7", "ja", failpoint="6:error")
     async with app.run_test(size=SIZE) as pilot:
         root = app.state.target.root
-        before = root.read_bytes("/etc/postfix/main.cf")
         await at_page(pilot, LanguagePage)
         await goto(pilot, ReviewPage)
         page = await apply_from_review(pilot)
@@ -139,7 +137,22 @@ async def test_failing_step_then_rollback(make_wizard):
     assert run.status() == "rolled-back"
     events = [e["event"] for e in run.entries()]
     assert "failed" in events and events[-1] == "rollback-end"
-    assert root.read_bytes("/etc/postfix/main.cf") == before
+    entries = run.entries()
+    begun = {e["seq"] for e in entries if e["event"] == "begin"}
+    undone = {e["seq"] for e in entries if e["event"] == "undo-done"}
+    assert begun and begun == undone
+    # the files the run changed are as they were before it (first pre-image of each)
+    first = {}
+    for entry in entries:
+        if entry["event"] == "begin" and isinstance(entry["undo"], dict):
+            for record in entry["undo"].get("files", []):
+                first.setdefault(record["path"], record)
+    assert "/etc/postfix/main.cf" in first
+    for path, record in first.items():
+            if record["existed"]:
+                assert root.read_bytes(path) == run.dir.joinpath(record["preimage"]).read_bytes(), path
+            else:
+                assert not root.exists(path), path
 
 
 async def test_failing_step_then_retry_finishes_the_same_run(make_wizard):

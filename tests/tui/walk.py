@@ -27,6 +27,8 @@ async def goto(pilot, page_cls, limit: int = 14):
             await pilot.pause()
             return pilot.app.screen
         before = pilot.app.screen
+        if before.query("#next") and before.query_one("#next").disabled:
+            raise AssertionError(f"Next is disabled on {type(before).__name__}:\n" + screen_text(pilot))
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: pilot.app.screen is not before)
     raise AssertionError(f"never reached {page_cls.__name__}")
