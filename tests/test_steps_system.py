@@ -230,10 +230,10 @@ RHEL_CERTS = ["/etc/pki/tls/certs/mailwiz.pem", "/etc/pki/tls/private/mailwiz.ke
     ("rhel-10", "enforcing", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.lmdb"] + RHEL_CERTS),
     ("fedora-43", "enforcing", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.db"] + RHEL_CERTS),
     ("centos-7", "disabled", True, []),
-    ("centos-7", None, True, []),
+    ("centos-7", "absent", True, []),
     ("rocky-9", "enforcing", False, []),
     ("debian-12", "enforcing", True, []),     # restorecon is not part of a Debian install
-    ("ubuntu-24.04", None, True, []),
+    ("ubuntu-24.04", "absent", True, []),
 ])
 def test_selinux(profile_id, state, answer, expected):
     facts = facts_for(profile_id, selinux=state, map_type="lmdb" if profile_id == "rhel-10" else "hash")
@@ -253,7 +253,7 @@ def test_selinux_with_existing_certificate_watches_those_files():
 
 
 @pytest.mark.parametrize("profile_id, facts", FAMILIES, ids=FAMILY_IDS)
-@pytest.mark.parametrize("state", ["enforcing", "permissive", "disabled", None])
+@pytest.mark.parametrize("state", ["enforcing", "permissive", "disabled", "absent"])
 def test_selinux_is_never_switched_off(profile_id, facts, state):
     every = []
     for module in SYSTEM_STEPS:
@@ -486,7 +486,7 @@ EXPECTED_PLANS = {
 FIRST_FACTS = {
     "centos-6": dict(installed={"sendmail"}, services={"sendmail": (True, True)}),
     "rocky-9": dict(installed={"sendmail"}, services={"sendmail": (True, True)}, firewall="firewalld"),
-    "debian-12": dict(init="sysvinit", selinux=None),
+    "debian-12": dict(init="sysvinit"),
     "ubuntu-24.04": dict(firewall="ufw", installed={"exim4"}),
 }
 
