@@ -377,6 +377,13 @@ class RunCommand(Action):
 
     def execute(self, ctx) -> None:
         ctx.run(self.argv, env=self.env or None, input=self.stdin)
+        if ctx.runner.sandbox:
+            # Nothing really ran: leave a placeholder for each file the command
+            # makes, so the sandbox looks like a host where it did (a second
+            # apply then plans nothing; undo removes them like any new file).
+            for path in self.changes:
+                if not ctx.root.exists(path):
+                    ctx.write_file(path, f"# sandbox placeholder: {' '.join(self.argv)}\n".encode(), 0o600)
 
     @classmethod
     def undo(cls, ctx, record):

@@ -36,6 +36,15 @@ def seeded(tmp_path, profile_id):
     return root, snapshot(root)
 
 
+WORLD = "var/lib/mailwiz/sandbox/world.json"
+
+
+def fresh_world(root, seeded_world: bytes) -> None:
+    """Put the sandbox world back as seeded: the package update that a plan starts
+    with cannot be undone, so without this every later plan would be shorter."""
+    (root / WORLD).write_bytes(seeded_world)
+
+
 def sandbox_args(root, profile_id):
     return ["--sandbox", "--profile", profile_id, "--root", str(root)]
 
@@ -81,8 +90,10 @@ def _plan_size(capsys, root, profile_id):
 def test_failpoint_error_at_every_action(tmp_path, capsys, monkeypatch, profile_id):
     root, before = seeded(tmp_path, profile_id)
     count = _plan_size(capsys, root, profile_id)
+    world = (root / WORLD).read_bytes()
     assert count > 10
     for index in range(count):
+        fresh_world(root, world)
         monkeypatch.setenv("MAILWIZ_FAILPOINT", f"{index}:error")
         code, out, err = run_cli(capsys, "apply", "--answers", EXAMPLE, "--yes", *sandbox_args(root, profile_id))
         assert code == 1, (index, out, err)
@@ -105,7 +116,9 @@ def test_failpoint_kill_at_every_action(tmp_path, capsys, profile_id):
     root, before = seeded(tmp_path, profile_id)
     count = _plan_size(capsys, root, profile_id)
     args = sandbox_args(root, profile_id)
+    world = (root / WORLD).read_bytes()
     for index in range(count):
+        fresh_world(root, world)
         proc = _subprocess_cli("apply", "--answers", EXAMPLE, "--yes", *args,
                                env_extra={"MAILWIZ_FAILPOINT": f"{index}:kill"})
         assert proc.returncode == -9, (index, proc.stdout, proc.stderr)
