@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 DOMAIN = "mailwiz"
 LANGUAGES = ("en", "ja")
@@ -49,8 +49,6 @@ _CONTEXT_SEP = "\x04"    # msgctxt and msgid are joined with EOT, as in .mo file
 _current = "en"
 _pseudo = os.environ.get("MAILWIZ_PSEUDO", "") not in ("", "0")
 _catalogs: Dict[str, "Catalog"] = {}
-
-CatalogKey = Union[str, Tuple[str, int]]
 
 
 def locale_dir() -> Path:
@@ -311,7 +309,8 @@ def ngettext(singular: str, plural: str, n: int, lang: Optional[str] = None) -> 
     if lang == "en":
         return _mark(english)
     found = catalog(lang)
-    return _mark(found.get((singular, found.plural(n)), english))
+    plural = getattr(found, "plural", _english_plural)  # tests may install a plain dict
+    return _mark(found.get((singular, plural(n)), english))
 
 
 def pgettext(context: str, message: str, lang: Optional[str] = None) -> str:
