@@ -4,7 +4,7 @@ Public API::
 
     load(path, *, overrides=(), profile=None, root=None) -> Answers
     loads(text, filename="answers.yaml", *, overrides=(), profile=None, root=None) -> Answers
-    validate_data(data, *, filename="answers", profile=None, root=None) -> Answers
+    validate_data(data, *, filename="answers", profile=None, root=None, overrides=()) -> Answers
     apply_override(data, "postfix.hostname=mx2.example.com") -> dict
     dump(answers) -> str
     schema() -> dict;  schema_json() -> str;  write_schema(path=None)

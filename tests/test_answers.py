@@ -162,6 +162,14 @@ def test_defaults_are_not_shared_between_results():
     assert DEFAULTS["postfix"]["networks"] == ["127.0.0.0/8"]
 
 
+def test_answers_copy_and_pickle_keep_warnings():
+    import pickle
+    result = answers.loads("version: 1\nspam: {rbl: [zen.spamhaus.org]}\n")
+    for clone in (copy.deepcopy(result), pickle.loads(pickle.dumps(result))):
+        assert isinstance(clone, Answers) and clone == result
+        assert clone.warnings == result.warnings and clone.source == result.source
+
+
 def test_validate_data_accepts_the_wizard_dict_and_its_own_output():
     result = answers.validate_data(copy.deepcopy(DEFAULTS))
     assert dict(answers.validate_data(result)) == dict(result)
