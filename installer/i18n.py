@@ -331,6 +331,11 @@ def N_(message: str) -> str:
     return message
 
 
+class _KeepMissing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 class Msg:
     """A translatable message with parameters, rendered when shown.
 
@@ -351,9 +356,14 @@ class Msg:
         text = self.msgid if lang == "en" else catalog(lang).get(self.msgid, self.msgid)
         try:
             return _mark(text.format(**params))
-        except (KeyError, IndexError, ValueError):
-            # A broken translation must never hide the message: fall back to English.
-            return _mark(self.msgid.format(**params))
+        except (KeyError, IndexError, ValueError, AttributeError):
+            pass
+        # A broken translation must never hide the message: fall back to English,
+        # and show a missing parameter as its {name} rather than fail.
+        try:
+            return _mark(self.msgid.format_map(_KeepMissing(params)))
+        except (IndexError, ValueError, AttributeError):
+            return _mark(self.msgid)
 
     def __str__(self) -> str:
         return self.render()

@@ -367,6 +367,11 @@ def test_broken_translation_falls_back_to_english(monkeypatch, language):
     assert Msg("Wrote {path}", path="/etc/x").render("ja") == "Wrote /etc/x"
 
 
+def test_msg_with_a_missing_parameter_still_renders(language):
+    assert Msg("Wrote {path} as {user}", path="/etc/x").render("ja") == "Wrote /etc/x as {user}"
+    assert Msg("Broken {", path="/etc/x").render("en") == "Broken {"
+
+
 def test_ngettext_and_pgettext(monkeypatch, language):
     catalog = parse_po('msgid ""\nmsgstr "Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
                        'msgid "{n} file"\nmsgid_plural "{n} files"\nmsgstr[0] "{n} 個のファイル"\n\n'
@@ -666,6 +671,34 @@ def _project_exceptions(trees: Iterable[ast.AST]) -> Set[str]:
     return found
 
 
+def _field_names(text: str) -> Set[str]:
+    try:
+        return {re.split(r"[.\[]", field)[0] for _lit, field, _spec, _conv in string.Formatter().parse(text)
+                if field is not None}
+    except ValueError:
+        return set()
+
+
+def _missing_parameters(call: ast.Call) -> str:
+    """For Msg(N_("…{x}…"), …) and _("…{x}…").format(…): the fields no keyword fills."""
+    last, _dotted = _callee(call.func)
+    if last == "Msg" and call.args:
+        marked = call.args[0]
+    elif last == "format" and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+        marked = call.func.value
+    else:
+        return ""
+    if not (isinstance(marked, ast.Call) and _callee(marked.func)[0] in MARKERS and marked.args
+            and isinstance(marked.args[0], ast.Constant) and isinstance(marked.args[0].value, str)):
+        return ""
+    if any(k.arg is None for k in call.keywords) or (last == "format" and call.args):
+        return ""   # **params or positional values: cannot tell statically
+    texts = [a.value for a in marked.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    fields = set().union(*(_field_names(t) for t in texts))
+    missing = fields - {k.arg for k in call.keywords}
+    return ", ".join(sorted(missing))
+
+
 def check_source(source: str, path: str, error_classes: Set[str]) -> List[Finding]:
     """Every unmarked user-visible literal in one file, and every misuse of a marking function."""
     tree = ast.parse(source, filename=path)
@@ -691,6 +724,9 @@ def check_source(source: str, path: str, error_classes: Set[str]) -> List[Findin
                     if index < len(node.args) and _built_text(node.args[index]):
                         findings.append(Finding(path, node.lineno, f"not a plain literal inside {last}()",
                                                 ast.unparse(node.args[index])))
+            missing = _missing_parameters(node)
+            if missing:
+                findings.append(Finding(path, node.lineno, "placeholders without a value", missing))
             spec = PROJECT_SINKS.get(dotted) or PROJECT_SINKS.get(last)
             if spec is None and not (isinstance(node.func, ast.Name) and last in defined_here):
                 spec = CALL_SINKS.get(dotted) or CALL_SINKS.get(last)
@@ -791,6 +827,9 @@ def run(n):
     print(_(STATUS_TEXT.get(n, n)))
     print(Msg("Wrote {path}", path=n))
     print(Msg(N_("Wrote {path}"), path=n))
+    print(Msg(N_("Wrote {path} for {user}"), path=n))
+    print(_("{count} files in {folder}").format(count=n))
+    print(_("{count} files").format(**locals()))
     print(("Yes" if n else _("No")))
     print("\\n".join(["Line one", _("Line two")]))
     ctx.error(("postfix", "networks"), Msg(N_("bad network")))
@@ -814,6 +853,8 @@ EXPECTED_SNIPPET_FINDINGS = {
     ("not a plain literal inside _()", "f'Bad {n}'"),
     ("not a plain literal inside _()", "'Bad ' + n"),
     ("unmarked text in Msg()", "Wrote {path}"),
+    ("placeholders without a value", "user"),
+    ("placeholders without a value", "folder"),
     ("unmarked text in print()", "Yes"),
     ("unmarked text in print()", "Line one"),
     ("unmarked text in AnswerError()", "bad answer"),
