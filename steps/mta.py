@@ -7,14 +7,16 @@ system-switch-mail-gnome``, then ``alternatives --config mta`` by hand.
 --config`` is interactive.  And neither path stopped sendmail, which keeps
 port 25 so Postfix cannot start.  We do:
 
-- RHEL family, sendmail installed, ``existing_mta: remove``: stop and disable
-  sendmail, then remove ``sendmail`` and ``sendmail-cf`` (only those
-  installed).  Its package scripts hand the ``mta`` alternative to Postfix.
-  The packages step runs first, so a sendmail command always exists.
-- ``existing_mta: alternatives``: keep sendmail installed, stop and disable it,
-  and ``alternatives --set mta /usr/sbin/sendmail.postfix`` (on CentOS 6
-  sendmail's priority 90 beats postfix's 30, so the automatic choice is
-  wrong).
+- RHEL family with sendmail installed: stop and disable sendmail, and
+  ``alternatives --set mta /usr/sbin/sendmail.postfix`` (sendmail's priority
+  90 beats postfix's 30, so the automatic choice is wrong while sendmail is
+  there).  With ``existing_mta: remove``, then remove ``sendmail`` and
+  ``sendmail-cf`` (only those installed).  Setting the link before the
+  removal also lets rollback restore it exactly: the reinstall comes first,
+  then the link goes back to what it was, a manual pin included (CentOS 7
+  pins sendmail), which a reinstall alone would turn into "auto".  The
+  packages step runs first, so a sendmail command always exists.
+- ``existing_mta: alternatives``: the same, keeping sendmail installed.
 - Debian/Ubuntu: postfix conflicts with exim4 and the other MTAs, so
   installing it (packages step) already removed them: nothing to do here.
 
@@ -38,9 +40,8 @@ POSTFIX_SENDMAIL = "/usr/sbin/sendmail.postfix"
 def plan(inp) -> List[Action]:
     if inp.profile.family != "rhel" or "sendmail" not in inp.facts.installed:
         return []
-    actions: List[Action] = [StopService(name="sendmail", init=inp.facts.init)]
-    if inp.answers["system"]["existing_mta"] == "alternatives":
-        actions.append(SetAlternative(group="mta", path=POSTFIX_SENDMAIL))
-    else:
+    actions: List[Action] = [StopService(name="sendmail", init=inp.facts.init),
+                             SetAlternative(group="mta", path=POSTFIX_SENDMAIL)]
+    if inp.answers["system"]["existing_mta"] == "remove":
         actions.append(RemovePackages(packages=list(SENDMAIL_PACKAGES)))
     return actions

@@ -102,7 +102,8 @@ REFRESH = ["apt-get", "update"]
     # ... else this step refreshes it before installing.
     ("debian-12", {}, {"system.update": False}, [REFRESH, PRESEED], DEBIAN_ALL),
     ("debian-12", {"updates_pending": False}, {}, [REFRESH, PRESEED], DEBIAN_ALL),
-    ("debian-12", {}, {"dovecot.protocols": ["imap"]}, [PRESEED], ["postfix", "dovecot-core", "dovecot-imapd", "openssl"]),
+    ("debian-12", {}, {"dovecot.protocols": ["imap"]}, [PRESEED],
+     ["postfix", "dovecot-core", "dovecot-imapd", "openssl"]),
     ("debian-12", {}, {"dovecot.protocols": ["lmtp", "pop3"]}, [PRESEED],
      ["postfix", "dovecot-core", "dovecot-pop3d", "dovecot-lmtpd", "openssl"]),
     ("debian-12", {}, {"relayhost": RELAY}, [PRESEED], DEBIAN_ALL[:-1] + ["libsasl2-modules", "openssl"]),
@@ -140,22 +141,25 @@ def test_install_asks_nothing_on_debian():
 
 # --- mta ---------------------------------------------------------------------------
 
+TO_POSTFIX = ("set_alternative", {"path": "/usr/sbin/sendmail.postfix"})
+
 @pytest.mark.parametrize("profile_id, facts, mode, expected", [
     ("centos-6", {"installed": {"sendmail", "sendmail-cf"}}, "remove",
-     [("stop_service", {"name": "sendmail", "init": "sysvinit"}),
+     [("stop_service", {"name": "sendmail", "init": "sysvinit"}), TO_POSTFIX,
       ("remove_packages", {"packages": ["sendmail", "sendmail-cf"]})]),
     ("centos-6", {"installed": {"sendmail"}}, "alternatives",
      [("stop_service", {"name": "sendmail", "init": "sysvinit"}),
-      ("set_alternative", {"path": "/usr/sbin/sendmail.postfix"})]),
+      TO_POSTFIX]),
     ("centos-7", {"installed": {"sendmail"}}, "remove",
-     [("stop_service", {"name": "sendmail"}), ("remove_packages", {"packages": ["sendmail", "sendmail-cf"]})]),
+     [("stop_service", {"name": "sendmail"}), TO_POSTFIX,
+      ("remove_packages", {"packages": ["sendmail", "sendmail-cf"]})]),
     ("rocky-9", {"installed": {"sendmail"}}, "alternatives",
-     [("stop_service", {"name": "sendmail"}), ("set_alternative", {"path": "/usr/sbin/sendmail.postfix"})]),
+     [("stop_service", {"name": "sendmail"}), TO_POSTFIX]),
     ("rhel-10", {"installed": {"sendmail"}, "init": "none"}, "remove",
-     [("stop_service", {"name": "sendmail", "init": "none"}),
+     [("stop_service", {"name": "sendmail", "init": "none"}), TO_POSTFIX,
       ("remove_packages", {"packages": ["sendmail", "sendmail-cf"]})]),
     ("fedora-43", {"installed": {"sendmail"}}, "alternatives",
-     [("stop_service", {"name": "sendmail"}), ("set_alternative", {"path": "/usr/sbin/sendmail.postfix"})]),
+     [("stop_service", {"name": "sendmail"}), TO_POSTFIX]),
     # no sendmail: postfix is the MTA once installed.
     ("rocky-9", {}, "remove", []),
     ("centos-6", {}, "alternatives", []),
@@ -195,7 +199,8 @@ ALL_PORTS = ["25/tcp", "587/tcp", "143/tcp", "993/tcp", "110/tcp", "995/tcp"]
 ])
 def test_firewall(profile_id, tool, answers, expected):
     actions = plan_of(firewall, profile_id, facts=facts_for(profile_id, firewall=tool), answers=answers_with(**answers))
-    assert [(a.kind, a.tool, a.ports) for a in actions] == ([] if expected is None else [("open_ports", tool, expected)])
+    wanted = [] if expected is None else [("open_ports", tool, expected)]
+    assert [(a.kind, a.tool, a.ports) for a in actions] == wanted
 
 
 @pytest.mark.parametrize("profile_id, facts", FAMILIES, ids=FAMILY_IDS)
@@ -286,7 +291,8 @@ def test_services(profile_id, facts, enable, start):
 
 SERVICE_CASES = [
     # init, before (enabled, running), enable, start, config changed -> commands
-    ("systemd", (False, False), True, True, False, [["systemctl", "enable", "postfix"], ["systemctl", "start", "postfix"]]),
+    ("systemd", (False, False), True, True, False,
+     [["systemctl", "enable", "postfix"], ["systemctl", "start", "postfix"]]),
     ("systemd", (True, True), True, True, True, [["systemctl", "restart", "postfix"]]),
     ("systemd", (True, True), True, True, False, []),
     ("systemd", (True, True), True, False, True, []),          # start: false means no restart either
@@ -447,7 +453,7 @@ EXPECTED_PLANS = {
         ("update", [["yum", "update", "-y"]]),
         ("packages", [["yum", "install", "-y", "postfix", "dovecot", "openssl"]]),
         ("mta", [["service", "sendmail", "stop"], ["chkconfig", "sendmail", "off"],
-                 ["yum", "remove", "-y", "sendmail"]]),
+                 ["alternatives", "--set", "mta", "/usr/sbin/sendmail.postfix"], ["yum", "remove", "-y", "sendmail"]]),
         ("selinux", [["restorecon", "-R", "/etc/postfix"], ["restorecon", "-R", "/etc/dovecot"],
                      ["restorecon", "-R", "/etc/pki/tls/certs/mailwiz.pem"]]),
         ("services", [["chkconfig", "dovecot", "on"], ["service", "dovecot", "start"],
@@ -457,7 +463,7 @@ EXPECTED_PLANS = {
         ("update", [["dnf", "upgrade", "-y"]]),
         ("packages", [["dnf", "install", "-y", "postfix", "dovecot", "openssl"]]),
         ("mta", [["systemctl", "stop", "sendmail"], ["systemctl", "disable", "sendmail"],
-                 ["dnf", "remove", "-y", "sendmail"]]),
+                 ["alternatives", "--set", "mta", "/usr/sbin/sendmail.postfix"], ["dnf", "remove", "-y", "sendmail"]]),
         ("firewall", [["firewall-cmd", "--permanent", "--add-port=25/tcp"], ["firewall-cmd", "--add-port=25/tcp"],
                       ["firewall-cmd", "--permanent", "--add-port=587/tcp"], ["firewall-cmd", "--add-port=587/tcp"],
                       ["firewall-cmd", "--permanent", "--add-port=143/tcp"], ["firewall-cmd", "--add-port=143/tcp"],
