@@ -552,3 +552,55 @@ def test_step_module_shape(module):
     from steps import ORDER
     assert module.__name__ == "steps." + module.NAME and module.NAME in ORDER
     assert module.TITLE and "original notes" in module.__doc__
+
+
+# --- the system steps alone through the CLI, in the sandbox world ---------------------
+
+EXAMPLE_ANSWERS = "installer/answers.example.yaml"
+WORLD_JSON = "var/lib/mailwiz/sandbox/world.json"
+_EXIM_NOT_BACK = pytest.mark.xfail(strict=True, reason=(
+    "InstallPackages.undo removes what the install added but does not reinstall what apt removed "
+    "as a conflict (exim4): a change in installer/actions.py, asked for in the report"))
+
+
+def _cli(*argv):
+    from installer import cli
+    return cli.main(list(argv))
+
+
+def _world(root):
+    import json
+    return json.loads((root / WORLD_JSON).read_text())
+
+
+@pytest.mark.parametrize("profile_id, mode", [
+    ("centos-6", "remove"), ("centos-6", "alternatives"), ("centos-7", "remove"), ("centos-7", "alternatives"),
+    ("rocky-9", "remove"), ("fedora-43", "remove"), ("ubuntu-24.04", "remove"),
+    pytest.param("debian-12", "remove", marks=_EXIM_NOT_BACK),
+])
+def test_sandbox_apply_then_rollback(monkeypatch, tmp_path, capsys, profile_id, mode):
+    import os
+    import steps as steps_pkg
+    monkeypatch.setattr(steps_pkg, "modules", lambda: list(SYSTEM_STEPS))
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = tmp_path / "root"
+    common = ["--sandbox", "--profile", profile_id, "--root", str(root), "--set", f"system.existing_mta={mode}"]
+    answers = ["--answers", os.path.join(project, EXAMPLE_ANSWERS)]
+    assert _cli("plan", *answers, *common) == 0
+    seeded = _world(root)
+    assert _cli("apply", "--yes", *answers, *common) == 0
+    applied = _world(root)
+    assert {"postfix", "dovecot"} <= set(applied["packages"]) or {"postfix", "dovecot-core"} <= set(applied["packages"])
+    for name in ("postfix", "dovecot"):
+        assert applied["services"][name] == {"enabled": True, "running": True}
+    if profiles.get(profile_id).family == "rhel":
+        assert applied["alternatives"]["mta"]["current"] == "/usr/sbin/sendmail.postfix"
+        assert ("sendmail" in applied["packages"]) == (mode == "alternatives" and "sendmail" in seeded["packages"])
+        assert applied["services"].get("sendmail", {"running": False})["running"] is False
+    capsys.readouterr()
+    assert _cli("plan", *answers, *common) == 0
+    assert "Nothing to do" in capsys.readouterr().out
+    assert _cli("rollback", "--yes", *common) == 0
+    after = _world(root)
+    seeded.pop("updates_pending"), after.pop("updates_pending")   # an update cannot be undone
+    assert after == seeded
