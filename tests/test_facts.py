@@ -192,9 +192,9 @@ def test_gather_on_this_host(make_runner):
     if not os.path.isdir("/run/systemd/system") and os.path.exists("/usr/sbin/service"):
         assert found.init == "sysvinit"
     assert found.installed and "root" in found.users
-    assert ("postfix" in found.installed) is (found.postfix_version is not None)
-    if os.path.exists("/usr/sbin/postconf") and profile.id == "debian-12":
-        assert found.postfix_version[:2] == (3, 7)
+    # Other tests install and purge Postfix on this host, so only what gather itself ties together:
+    if found.postfix_version is not None:
+        assert "postfix" in found.installed and found.postfix_version[:2] == profile.postfix_version
     assert found.hostname
     assert "127.0.0.1/8" in found.addresses
     assert found.selinux in ("enforcing", "permissive", "disabled", "absent")
