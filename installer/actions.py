@@ -401,7 +401,8 @@ class RunCommand(Action):
 @dataclass
 class InstallPackages(Action):
     """Install what is missing, in one package-manager call.  Undo removes
-    exactly what this run installed (dependencies included), nothing else."""
+    exactly what this run installed (dependencies included), nothing else, and
+    puts back what the install displaced (a conflicting MTA)."""
 
     kind: ClassVar[str] = "install_packages"
     packages: List[str] = field(default_factory=list)
@@ -433,9 +434,15 @@ class InstallPackages(Action):
 
     @classmethod
     def undo(cls, ctx, record):
-        added = sorted(ctx.installed_packages() - set(record["before"]))
+        before = set(record["before"])
+        now = ctx.installed_packages()
+        added = sorted(now - before)
         if added:
             ctx.run(system.remove_cmd(ctx.profile, added), env=system.package_env(ctx.profile), stream=True)
+        # What the install pushed out (Debian: postfix conflicts with exim4) comes back.
+        displaced = sorted(before - ctx.installed_packages()) if added else []
+        if displaced:
+            ctx.run(system.install_cmd(ctx.profile, displaced), env=system.package_env(ctx.profile), stream=True)
 
 
 @register

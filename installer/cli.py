@@ -208,6 +208,9 @@ def _secrets(loaded) -> dict:
         if not value:
             raise UsageError(Msg(N_("The relay host password is read from the environment variable {name}, "
                                     "which is not set."), name=env_name).render())
+        if any(c in value for c in "\r\n\0"):
+            raise UsageError(Msg(N_("The environment variable {name} must hold a single line."),
+                                 name=env_name).render())
         return {"relay_password": value}
     return {}
 
@@ -217,8 +220,12 @@ def _plan_for(target, loaded, secrets):
     for value in secrets.values():
         target.runner.add_secret(value)
     found = facts.gather(target.profile, target.runner, target.root)
-    return engine.make_plan(loaded, target.profile, found, target.root, secrets,
-                            stock_provider=sandbox.stock_files)
+    from steps.relayhost import MissingSecret
+    try:
+        return engine.make_plan(loaded, target.profile, found, target.root, secrets,
+                                stock_provider=sandbox.stock_files)
+    except MissingSecret as exc:
+        raise UsageError(str(exc)) from None
 
 
 def print_plan(plan) -> None:

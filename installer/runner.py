@@ -97,11 +97,16 @@ class RealRunner(Runner):
             command = sh.Command(argv[0])
         except sh.CommandNotFound:
             return Result(list(argv), 127, "", f"{argv[0]}: command not found")
+        # Line callbacks cost sh ~0.1 s a call (it polls them): queries, which
+        # stream nothing, take the output whole instead.
+        streams = dict(_out=sink(out_lines), _err=sink(err_lines)) if on_output else {}
         try:
-            proc = command(*argv[1:], _out=sink(out_lines), _err=sink(err_lines), _in=input,
-                           _env=full_env, _timeout=timeout, _ok_code=list(range(256)),
-                           _bg=False, _tty_out=False)
+            proc = command(*argv[1:], _in=input, _env=full_env, _timeout=timeout, _ok_code=list(range(256)),
+                           _bg=False, _tty_out=False, _return_cmd=True, **streams)
             rc = proc.exit_code
+            if not on_output:
+                out_lines = proc.stdout.decode("utf-8", "replace").splitlines()
+                err_lines = proc.stderr.decode("utf-8", "replace").splitlines()
         except sh.TimeoutException:
             rc = 124
             err_lines.append(f"timed out after {timeout} s")

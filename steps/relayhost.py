@@ -34,7 +34,7 @@ import re
 from typing import List
 
 from installer.actions import PostconfSet, RunCommand, WriteFile
-from installer.i18n import Msg, N_
+from installer.i18n import Msg, N_, _
 from steps.postfix import MAIN_CF, map_file, map_type_of, version_of
 
 NAME = "relayhost"
@@ -66,9 +66,9 @@ def plan(inp) -> List[object]:
     if username:
         password = inp.secrets.get("relay_password")
         if not password:
-            raise MissingSecret("the relay host password (relay_password) was not given")
+            raise MissingSecret(_("The relay host password was not given."))
         if any(c in password for c in "\r\n\0"):
-            raise ValueError("the relay host password must be one line")
+            raise MissingSecret(_("The relay host password must be a single line."))
         map_type = map_type_of(inp)
         params.update({
             "smtp_sasl_auth_enable": "yes",

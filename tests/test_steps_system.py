@@ -558,9 +558,6 @@ def test_step_module_shape(module):
 
 EXAMPLE_ANSWERS = "installer/answers.example.yaml"
 WORLD_JSON = "var/lib/mailwiz/sandbox/world.json"
-_EXIM_NOT_BACK = pytest.mark.xfail(strict=True, reason=(
-    "InstallPackages.undo removes what the install added but does not reinstall what apt removed "
-    "as a conflict (exim4): a change in installer/actions.py, asked for in the report"))
 
 
 def _cli(*argv):
@@ -576,7 +573,7 @@ def _world(root):
 @pytest.mark.parametrize("profile_id, mode", [
     ("centos-6", "remove"), ("centos-6", "alternatives"), ("centos-7", "remove"), ("centos-7", "alternatives"),
     ("rocky-9", "remove"), ("fedora-43", "remove"), ("ubuntu-24.04", "remove"),
-    pytest.param("debian-12", "remove", marks=_EXIM_NOT_BACK),
+    ("debian-12", "remove"),  # exim4, displaced by postfix, comes back
 ])
 def test_sandbox_apply_then_rollback(monkeypatch, tmp_path, capsys, profile_id, mode):
     import os
