@@ -143,8 +143,11 @@ class Target:
             if self.sandbox:
                 from installer import sandbox
                 os.makedirs(self.root_dir, exist_ok=True)
-                sandbox.seed(self.root, self.profile)
-                self._runner = sandbox.make_runner(self.root, self.profile)
+                try:
+                    sandbox.seed(self.root, self.profile)
+                    self._runner = sandbox.make_runner(self.root, self.profile)
+                except sandbox.SandboxProfileMismatch as exc:
+                    raise UsageError(str(exc.message)) from None
             else:
                 from installer.runner import RealRunner
                 self._runner = RealRunner()
@@ -184,7 +187,7 @@ def cmd_profiles(args) -> int:
 
 def cmd_schema(args) -> int:
     from installer import answers
-    say(json.dumps(answers.schema(), indent=2, ensure_ascii=False))
+    sys.stdout.write(answers.schema_json())
     return EXIT_OK
 
 
