@@ -27,12 +27,5 @@ class StepInput:
 
 
 def modules() -> List[object]:
-    """The step modules that exist, in flow order."""
-    found = []
-    for name in ORDER:
-        try:
-            found.append(importlib.import_module(f"steps.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"steps.{name}":
-                raise
-    return found
+    """The step modules, in flow order."""
+    return [importlib.import_module(f"steps.{name}") for name in ORDER]
