@@ -444,8 +444,7 @@ def test_a_damaged_catalog_falls_back_to_english(tmp_path, monkeypatch, language
     monkeypatch.setattr(i18n, "locale_dir", lambda: tmp_path)
     monkeypatch.delitem(i18n._catalogs, "ja", raising=False)
     language("ja")
-    assert i18n._("Next") == "Next"
-    monkeypatch.delitem(i18n._catalogs, "ja")
+    assert i18n._("Next") == "Next"   # monkeypatch then restores the real catalog
 
 
 def test_locale_dir_holds_the_catalogs():
@@ -504,11 +503,8 @@ CALL_SINKS: Dict[str, Tuple[Union[str, Tuple[int, ...]], Tuple[str, ...]]] = {
     "TabbedContent": (ALL, ()),
     "Markdown": ((0,), ("markdown",)),
     "Link": ((0,), ("text",)),
-    "Header": ((), ()),                       # its text is App.TITLE/SUB_TITLE, see ASSIGN_SINKS
-    "Footer": ((), ()),
     "Binding": ((2,), ("description", "tooltip")),
     "Placeholder": ((0,), ("label",)),
-    "ProgressBar": ((), ()),
     "Tree": ((0,), ("label",)),
     "update": ((0,), ("content", "renderable")),   # Static.update / Label.update
     "notify": ((0,), ("message", "title")),
@@ -529,7 +525,7 @@ PROJECT_SINKS: Dict[str, Tuple[Union[str, Tuple[int, ...]], Tuple[str, ...]]] = 
 # keyword arguments that show text whatever the callee (every textual widget takes tooltip=)
 ANY_CALL_KEYWORDS = {"tooltip", "border_title", "border_subtitle"}
 # assignments whose value is shown: class attributes and attributes of self
-ASSIGN_NAME_SINKS = {"TITLE", "SUB_TITLE"}
+ASSIGN_NAME_SINKS = {"TITLE", "SUB_TITLE"}            # textual's Header shows App.TITLE / SUB_TITLE
 ASSIGN_NAME_PATTERN = re.compile(r"^[A-Z_]*_MSG$")   # TITLE_MSG, NEXT_MSG: msgids shown by a base class
 ASSIGN_ATTRIBUTE_SINKS = {"title", "sub_title", "border_title", "border_subtitle", "tooltip"}
 # Files not scanned, with why.
