@@ -407,6 +407,11 @@ class InstallPackages(Action):
     kind: ClassVar[str] = "install_packages"
     packages: List[str] = field(default_factory=list)
     env: Dict[str, str] = field(default_factory=dict)
+    # What the packages' own scripts create and a purge leaves behind (a
+    # certificate made at install, /etc/aliases from newaliases, a folder dpkg
+    # could not remove while it held those).  Files are restored to their
+    # pre-images; a folder ("/"-ended) that did not exist before goes entirely.
+    leaves: List[str] = field(default_factory=list)
 
     def describe(self) -> Msg:
         return Msg(N_("Install packages: {packages}"), packages=" ".join(self.packages))
@@ -426,7 +431,11 @@ class InstallPackages(Action):
         return [system.install_cmd(profile, self.packages)]
 
     def prepare(self, ctx):
-        return {"before": sorted(ctx.installed_packages()), "requested": self.packages}
+        files = [p for p in self.leaves if not p.endswith("/")]
+        folders = [{"path": p.rstrip("/"), "existed": ctx.root.exists(p.rstrip("/"))}
+                   for p in self.leaves if p.endswith("/")]
+        return {"before": sorted(ctx.installed_packages()), "requested": self.packages,
+                "files": ctx.snapshot(files), "folders": folders}
 
     def execute(self, ctx):
         env = {**system.package_env(ctx.profile), **self.env}
@@ -443,6 +452,10 @@ class InstallPackages(Action):
         displaced = sorted(before - ctx.installed_packages()) if added else []
         if displaced:
             ctx.run(system.install_cmd(ctx.profile, displaced), env=system.package_env(ctx.profile), stream=True)
+        ctx.restore(record.get("files", []))
+        for folder in record.get("folders", []):
+            if not folder["existed"]:
+                ctx.remove_tree(folder["path"])
 
 
 @register

@@ -211,6 +211,13 @@ class Context:
                 for folder in record.get("missing_dirs", []):
                     self.root.rmdir_if_empty(folder)
 
+    def remove_tree(self, path: str) -> None:
+        """Remove a folder this run brought into being, with what is left in it."""
+        import shutil
+        real = self.root.path(path)
+        if real.is_dir() and not real.is_symlink():
+            shutil.rmtree(real)
+
     def write_file(self, path: str, data: Optional[bytes], mode=None, owner=None, group=None) -> None:
         if data is None:
             self.root.remove(path)

@@ -74,5 +74,19 @@ def plan(inp) -> List[Action]:
                 argv=["debconf-set-selections"], stdin=debconf_preseed(inp.answers["postfix"]["hostname"]),
                 description=Msg(N_("Preseed the postfix package questions (Internet Site, mail name {hostname})"),
                                 hostname=inp.answers["postfix"]["hostname"]).to_json()))
-    actions.append(InstallPackages(packages=wanted))
+    actions.append(InstallPackages(packages=wanted, leaves=leftovers(inp.profile)))
     return actions
+
+
+def leftovers(profile) -> List[str]:
+    """What the packages' scripts create that removing them leaves behind, so
+    that rollback can take it away too: Debian's dovecot-core makes a
+    certificate in /etc/dovecot/private at install, postfix's postinst runs
+    newaliases (creating /etc/aliases and its database on a host that never
+    had them) and writes /etc/mailname; RHEL's dovecot makes its certificate
+    pair on first start."""
+    from steps.postfix import map_file
+    aliases_db = map_file("/etc/aliases", profile.map_type)
+    if profile.family == "debian":
+        return ["/etc/aliases", aliases_db, "/etc/mailname", "/etc/postfix/", "/etc/dovecot/"]
+    return [aliases_db, profile.dovecot_cert, profile.dovecot_key, "/etc/postfix/", "/etc/dovecot/"]
