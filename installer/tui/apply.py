@@ -34,11 +34,13 @@ def entry_line(entry: dict) -> Optional[str]:
     line = render_entry(entry, i18n.get_language())
     if line is None:
         return None
-    return line[9:] if entry.get("t") else line
+    clock = entry.get("t", "")[11:19]
+    return line[len(clock) + 1:] if clock and line.startswith(clock + " ") else line
 
 
 class ApplyPage(Page):
     TITLE_MSG = N_("Apply")
+    clock = staticmethod(time.monotonic)     # replaced in snapshot tests for a steady picture
     NEXT_MSG = N_("Next")
 
     @dataclass
@@ -61,7 +63,7 @@ class ApplyPage(Page):
         self.step_state: Dict[str, str] = {}
         self.lines: List[str] = []       # everything shown in the output pane, for recompose
         self.done_actions = 0
-        self.started = time.monotonic()
+        self.started = self.clock()
         self.finished_at: Optional[float] = None
         self.running = False
         self.failure: Optional[object] = None
@@ -107,7 +109,7 @@ class ApplyPage(Page):
         return ICONS[self.step_state.get(name, "waiting")] + " " + _(title)
 
     def elapsed_text(self) -> str:
-        end = self.finished_at if self.finished_at is not None else time.monotonic()
+        end = self.finished_at if self.finished_at is not None else self.clock()
         seconds = int(end - self.started)
         return f"{seconds // 60}:{seconds % 60:02d}"
 
@@ -245,13 +247,13 @@ class ApplyPage(Page):
         result = message.result
         if result is None:
             self.failure = None
-            self.finished_at = time.monotonic()
+            self.finished_at = self.clock()
             self.state.run_error = message.error
             self.lines.append("!! " + message.error)
             self.query_one("#output", RichLog).write("!! " + message.error)
         elif self.mode == "rollback":
             self.state.rollback_result = result
-            self.finished_at = time.monotonic()
+            self.finished_at = self.clock()
             self.failure = None
         else:
             self.state.result = result
@@ -262,13 +264,14 @@ class ApplyPage(Page):
                 self.query_one("#do-rollback", Button).focus()
             else:
                 self.failure = None
-                self.finished_at = time.monotonic()
+                self.finished_at = self.clock()
         self.app.run_in_progress = self.running
         self.query_one("#status", Static).update(self.status_text())
         self.query_one("#elapsed", Static).update(self.elapsed_text())
         self.revalidate()
         if self.finished_at is not None:
             self.query_one("#next", Button).focus()
+        self.query_one("#output", RichLog).scroll_end(animate=False, immediate=True)
         self.app.run_finished()
 
     @on(Button.Pressed, "#do-rollback")
@@ -282,7 +285,7 @@ class ApplyPage(Page):
     @on(Button.Pressed, "#do-leave")
     def _leave(self) -> None:
         self.failure = None
-        self.finished_at = time.monotonic()
+        self.finished_at = self.clock()
         self.query_one("#failure").add_class("hidden")
         self.query_one("#status", Static).update(self.status_text())
         self.revalidate()

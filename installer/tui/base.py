@@ -53,7 +53,9 @@ class Page(Screen):
         with VerticalScroll(id="body"):
             yield from self.body()
         with Horizontal(id="nav"):
-            yield Button(_("Back"), id="back", compact=True, disabled=self.first)
+            back = Button(_("Back"), id="back", compact=True, disabled=self.first)
+            back.display = not (self.first and self.number > 1)   # no way back after Apply
+            yield back
             yield Static(self.hints(), id="hint")
             yield Button(_(self.NEXT_MSG), id="next", variant="primary", compact=True)
 
@@ -131,6 +133,3 @@ class Page(Screen):
         if not self.first:
             self.dismiss(BACK)
 
-
-def radio_labels(choices: Iterable[Tuple[str, str]]) -> Iterable[Tuple[str, str]]:
-    return [(value, _(label)) for value, label in choices]

@@ -60,7 +60,7 @@ class IdentityPage(Page):
             if key == "postfix.domain" and text.strip() != postfix.get("domain"):
                 self.state.domain_typed = True
             postfix[name] = text.strip()
-        if key == "postfix.hostname" and not self.state.domain_typed:
+        if key == "postfix.hostname" and not self.state.domain_typed and derive_domain(text.strip()):
             # Follow the host name until the domain is typed by hand.
             postfix["domain"] = derive_domain(text.strip())
             self.state.raw.pop("postfix.domain", None)

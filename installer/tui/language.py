@@ -13,7 +13,7 @@ class LanguagePage(Page):
     TITLE_MSG = N_("Language")
 
     def body(self):
-        yield Static(self.state.target.banner(), id="banner")
+        yield Static(self.state.banner(), id="banner")
         for note in self.state.target_notes():
             yield Static(note, classes="warning")
         # Shown in English on purpose: whoever cannot read Japanese here must still understand it.

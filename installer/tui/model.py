@@ -92,7 +92,7 @@ class WizardState:
         self.plan = None
         self.result = None                # engine.RunResult of the last apply/resume/rollback
         self.rollback_result = None
-        self.replay_path = str(self.default_replay_path())
+        self.replay_path = display_path(self.default_replay_path())
         self.replay_written: Optional[str] = None
         self.interrupted: List[str] = []
         self.plan_error: Optional[str] = None
@@ -107,6 +107,14 @@ class WizardState:
     def target_notes(self) -> List[str]:
         """Why this is a sandbox (not root, unknown platform), as the CLI said it."""
         return list(getattr(self.target, "notes", []) or [])
+
+    def banner(self) -> str:
+        """Sandbox or real, said first (as the CLI's first line says it)."""
+        if self.sandbox:
+            return Msg(N_("Sandbox ({profile}): commands are recorded, not run; files are written under {root}"),
+                       profile=self.profile.id, root=self.root_display()).render()
+        return Msg(N_("Real host ({profile}): commands run on this machine; root {root}"),
+                   profile=self.profile.id, root=self.root_display()).render()
 
     def root_display(self) -> str:
         return display_path(self.target.root.base)
@@ -296,7 +304,7 @@ def derive_domain(hostname: str) -> str:
     labels = [label for label in (hostname or "").strip(".").split(".") if label]
     if len(labels) >= 3:
         return ".".join(labels[1:])
-    return ".".join(labels)
+    return ".".join(labels) if len(labels) == 2 else ""
 
 
 def status_text(status: str) -> str:
