@@ -268,3 +268,31 @@ async def test_interrupted_run_is_offered_for_rollback(make_wizard):
     run = Run.open(state.target.root, list_runs(state.target.root)[0])
     assert run.status() == "rolled-back"
     assert engine.interrupted_runs(state.target.root) == []
+
+
+async def test_linux_console_offers_english_only(tmp_path, monkeypatch):
+    from installer import cli
+    from installer.tui.app import make_app
+    from installer.tui.terminal import choose_language
+    from tests.tui.conftest import sandbox_args
+
+    monkeypatch.chdir(tmp_path)
+    lang, blocked = choose_language("ja", "ja", {"TERM": "linux", "LANG": "ja_JP.UTF-8"})
+    app = make_app(cli.Target(sandbox_args("sandbox", "rocky-9", lang)), lang=lang, japanese_blocked=blocked)
+    async with app.run_test(size=SIZE) as pilot:
+        await at_page(pilot, LanguagePage)
+        assert i18n.get_language() == "en"
+        assert pilot.app.screen.query_one("#lang-ja").disabled
+        assert "TERM=linux" in screen_text(pilot)
+        await pilot.press("f2")                 # switching to Japanese is refused
+        await pilot.pause()
+        assert i18n.get_language() == "en"
+
+
+def test_run_wizard_reports_bad_profile_without_starting(tmp_path, monkeypatch, capsys):
+    from installer.tui import run_wizard
+    from tests.tui.conftest import sandbox_args
+
+    monkeypatch.chdir(tmp_path)
+    assert run_wizard(sandbox_args("sandbox", "no-such-os")) == 2
+    assert "no-such-os" in capsys.readouterr().err
