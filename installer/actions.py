@@ -164,6 +164,13 @@ class FileAction(Action):
     group: Optional[str] = None
 
     def new_content(self, old: Optional[bytes]) -> Optional[bytes]:
+        """The file's bytes after this action (None: no file); editors of text
+        files implement :meth:`edit_text` instead."""
+        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+        new = self.edit_text(text)
+        return None if new is None else new.encode("utf-8", "surrogateescape")
+
+    def edit_text(self, text: Optional[str]) -> Optional[str]:
         raise NotImplementedError
 
     def files(self) -> List[str]:
@@ -222,9 +229,8 @@ class PostconfSet(FileAction):
     def describe(self) -> Msg:
         return Msg(N_("Set {names} in {path}"), names=", ".join(self.params), path=self.path)
 
-    def new_content(self, old):
-        text = old.decode("utf-8", "surrogateescape") if old is not None else None
-        return confedit.postconf_set(text, self.params).encode("utf-8", "surrogateescape")
+    def edit_text(self, text):
+        return confedit.postconf_set(text, self.params)
 
 
 @register
@@ -239,15 +245,12 @@ class MasterService(FileAction):
     def describe(self) -> Msg:
         return Msg(N_("Set the {name} service in {path}"), name=self.service["name"], path=self.path)
 
-    def new_content(self, old):
-        text = old.decode("utf-8", "surrogateescape") if old is not None else ""
+    def edit_text(self, text):
         svc = confedit.MasterService(**{k: (list(map(tuple, v)) if k == "options" else v)
                                         for k, v in self.service.items()})
         if self.remove:
-            text = confedit.master_remove_service(text, svc.name, svc.type)
-        else:
-            text = confedit.master_set_service(text, svc)
-        return text.encode("utf-8", "surrogateescape")
+            return confedit.master_remove_service(text or "", svc.name, svc.type)
+        return confedit.master_set_service(text or "", svc)
 
 
 @register
@@ -261,9 +264,8 @@ class DovecotSet(FileAction):
     def describe(self) -> Msg:
         return Msg(N_("Set {names} in {path}"), names=", ".join(self.settings), path=self.path)
 
-    def new_content(self, old):
-        text = old.decode("utf-8", "surrogateescape") if old is not None else None
-        return confedit.dovecot_set(text, self.settings).encode("utf-8", "surrogateescape")
+    def edit_text(self, text):
+        return confedit.dovecot_set(text, self.settings)
 
 
 @register
@@ -276,9 +278,8 @@ class AliasSet(FileAction):
     def describe(self) -> Msg:
         return Msg(N_("Set the alias {name} in {path}"), name=self.name, path=self.path)
 
-    def new_content(self, old):
-        text = old.decode("utf-8", "surrogateescape") if old is not None else None
-        return confedit.aliases_set(text, self.name, self.value).encode("utf-8", "surrogateescape")
+    def edit_text(self, text):
+        return confedit.aliases_set(text, self.name, self.value)
 
 
 @register
@@ -298,11 +299,10 @@ class BlockInFile(FileAction):
             return Msg(N_("Remove the {marker} block from {path}"), marker=self.marker, path=self.path)
         return Msg(N_("Set the {marker} block in {path}"), marker=self.marker, path=self.path)
 
-    def new_content(self, old):
-        text = old.decode("utf-8", "surrogateescape") if old is not None else None
+    def edit_text(self, text):
         if text is None and self.block is None:
             return None
-        return block_in_text(text, self.block, self.marker).encode("utf-8", "surrogateescape")
+        return block_in_text(text, self.block, self.marker)
 
 
 def block_in_text(text: Optional[str], block: Optional[str], marker: str) -> str:

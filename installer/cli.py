@@ -11,7 +11,7 @@ import os
 import sys
 from typing import List, Optional
 
-from installer import i18n
+from installer import answers, i18n
 from installer.i18n import Msg, N_, _
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
@@ -162,15 +162,8 @@ class Target:
 
 
 def _load_answers(path: str, overrides, target: Optional["Target"]):
-    from installer import answers
     return answers.load(path, overrides=overrides, profile=target.profile if target else None,
                         root=target.root if target else None)
-
-
-def _answer_errors(exc) -> int:
-    from installer import answers
-    say(answers.format_errors(exc.errors), err=True)
-    return EXIT_BAD_INPUT
 
 
 # --- commands --------------------------------------------------------------------------
@@ -186,17 +179,12 @@ def cmd_profiles(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from installer import answers
     sys.stdout.write(answers.schema_json())
     return EXIT_OK
 
 
 def cmd_validate(args) -> int:
-    from installer import answers
-    try:
-        loaded = _load_answers(args.file, args.overrides, None)
-    except answers.AnswerErrors as exc:
-        return _answer_errors(exc)
+    loaded = _load_answers(args.file, args.overrides, None)
     for warning in getattr(loaded, "warnings", []) or []:
         say(_("warning: ") + str(warning), err=True)
     say(Msg(N_("{file}: valid"), file=args.file).render())
@@ -255,13 +243,8 @@ def print_plan(plan) -> None:
 
 
 def cmd_plan(args, target) -> int:
-    from installer import answers
-    try:
-        loaded = _load_answers(args.answers, args.overrides, target)
-    except answers.AnswerErrors as exc:
-        return _answer_errors(exc)
-    plan = _plan_for(target, loaded, _secrets(loaded))
-    print_plan(plan)
+    loaded = _load_answers(args.answers, args.overrides, target)
+    print_plan(_plan_for(target, loaded, _secrets(loaded)))
     return EXIT_OK
 
 
@@ -291,12 +274,9 @@ def _verifier(target, loaded, plan):
 
 
 def cmd_apply(args, target) -> int:
-    from installer import answers, engine
+    from installer import engine
     from installer.journal import Locked
-    try:
-        loaded = _load_answers(args.answers, args.overrides, target)
-    except answers.AnswerErrors as exc:
-        return _answer_errors(exc)
+    loaded = _load_answers(args.answers, args.overrides, target)
     plan = _plan_for(target, loaded, _secrets(loaded))
     print_plan(plan)
     if plan.empty:
@@ -349,7 +329,7 @@ def cmd_rollback(args, target) -> int:
 
 
 def cmd_resume(args, target) -> int:
-    from installer import answers, engine
+    from installer import engine
     from installer.journal import Locked, Run
     runs = engine.interrupted_runs(target.root)
     run_id = args.run or (runs[-1] if runs else None)
@@ -361,10 +341,7 @@ def cmd_resume(args, target) -> int:
     except FileNotFoundError:
         say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
         return EXIT_BAD_INPUT
-    try:
-        loaded = _load_answers(str(run.dir / "answers.yaml"), [], target)
-    except answers.AnswerErrors as exc:
-        return _answer_errors(exc)
+    loaded = _load_answers(str(run.dir / "answers.yaml"), [], target)
     plan = _plan_for(target, loaded, _secrets(loaded))
     try:
         result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,
@@ -426,6 +403,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return COMMANDS[args.command](args, target)
     except UsageError as exc:
         say("mailwiz: " + exc.message, err=True)
+        return EXIT_BAD_INPUT
+    except answers.AnswerErrors as exc:
+        say(answers.format_errors(exc.errors), err=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         say(_("Interrupted."), err=True)

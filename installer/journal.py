@@ -12,7 +12,6 @@ import errno
 import fcntl
 import json
 import os
-from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from installer.i18n import Msg, N_, translate
