@@ -78,14 +78,12 @@ class WizardState:
     """The answers being edited and everything the pages show about the target."""
 
     def __init__(self, target, *, lang: str, failpoint: Optional[str] = None):
-        from installer import answers as answers_mod
-
         self.target = target
         self.profile = target.profile
         self.sandbox = target.sandbox
         self.failpoint = failpoint
-        self.answers: dict = copy.deepcopy(answers_mod.DEFAULTS)
-        self.answers["language"] = lang
+        self.lang = lang
+        self._answers: Optional[dict] = None
         self.relay_password = ""          # typed masked; never in answers, never saved
         self.facts = None
         self.facts_error: Optional[str] = None
@@ -101,6 +99,16 @@ class WizardState:
         # screen (and through a language switch) instead of being reformatted.
         self.raw: Dict[str, str] = {}
         self.domain_typed = False         # the domain follows the host name until typed by hand
+
+    @property
+    def answers(self) -> dict:
+        """The answers being edited: the answer file's defaults at first.  Made
+        on first use, so the first page does not wait for the answers module."""
+        if self._answers is None:
+            from installer import answers as answers_mod
+            self._answers = copy.deepcopy(answers_mod.DEFAULTS)
+            self._answers["language"] = self.lang
+        return self._answers
 
     # -- the target ---------------------------------------------------------------
 
