@@ -15,9 +15,8 @@ from textual.binding import Binding
 
 from installer import i18n
 from installer.i18n import _
-from installer.tui.base import BACK, NEXT, Page
+from installer.tui.base import BACK, Page
 from installer.tui.dialogs import interrupted_dialog, quit_dialog
-from installer.tui.language import LanguagePage
 from installer.tui.model import WizardState
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -44,25 +43,33 @@ class WizardApp(App[int]):
 
     # -- the flow --------------------------------------------------------------------
 
-    def pages(self) -> List[Type[Page]]:
-        # Imported here, not at the top: the first screen appears sooner.
-        from installer.tui.aliases import AliasesPage
-        from installer.tui.apply import ApplyPage
-        from installer.tui.auth import AuthPage
-        from installer.tui.done import DonePage
-        from installer.tui.dovecot import DovecotPage
-        from installer.tui.identity import IdentityPage
-        from installer.tui.mta import MtaPage
-        from installer.tui.packages import PackagesPage
-        from installer.tui.review import ReviewPage
-        from installer.tui.spam import SpamPage
-        from installer.tui.system import SystemPage
+    # Page classes by name, imported when first shown: only the first page's
+    # module is loaded before the first screen appears.
+    PAGES = {
+        "language": ("installer.tui.language", "LanguagePage"),
+        "system": ("installer.tui.system", "SystemPage"),
+        "packages": ("installer.tui.packages", "PackagesPage"),
+        "mta": ("installer.tui.mta", "MtaPage"),
+        "identity": ("installer.tui.identity", "IdentityPage"),
+        "auth": ("installer.tui.auth", "AuthPage"),
+        "dovecot": ("installer.tui.dovecot", "DovecotPage"),
+        "spam": ("installer.tui.spam", "SpamPage"),
+        "aliases": ("installer.tui.aliases", "AliasesPage"),
+        "review": ("installer.tui.review", "ReviewPage"),
+        "apply": ("installer.tui.apply", "ApplyPage"),
+        "done": ("installer.tui.done", "DonePage"),
+    }
 
-        pages: List[Type[Page]] = [LanguagePage, SystemPage, PackagesPage]
+    def pages(self) -> List[str]:
+        names = ["language", "system", "packages"]
         if self.state.has_other_mta:
-            pages.append(MtaPage)
-        return pages + [IdentityPage, AuthPage, DovecotPage, SpamPage, AliasesPage, ReviewPage,
-                        ApplyPage, DonePage]
+            names.append("mta")
+        return names + ["identity", "auth", "dovecot", "spam", "aliases", "review", "apply", "done"]
+
+    def page_class(self, name: str) -> Type[Page]:
+        import importlib
+        module, cls = self.PAGES[name]
+        return getattr(importlib.import_module(module), cls)
 
     def on_mount(self) -> None:
         self.flow()
@@ -79,34 +86,30 @@ class WizardApp(App[int]):
 
     @work(group="flow", exclusive=True)
     async def flow(self) -> None:
-        from installer.tui.apply import ApplyPage
-        from installer.tui.done import DonePage
-        from installer.tui.review import ReviewPage
-        from installer.tui.system import SystemPage
-
         index = 0
         asked_interrupted = False
         while True:
             pages = self.pages()
-            page = pages[index]
-            if page is SystemPage or (index > 0 and not self.facts_ready.is_set()):
+            name = pages[index]
+            if name == "system" or (index > 0 and not self.facts_ready.is_set()):
                 await self.facts_ready.wait()
                 pages = self.pages()
-            if page is ReviewPage:
+            if name == "review":
                 await asyncio.to_thread(self.state.try_make_plan)
-            if page is ApplyPage:
+            if name == "apply":
                 self.applied = True
                 self.state.write_replay()
+            page = self.page_class(name)
             result = await self.push_screen_wait(
                 page(self.state, index + 1, len(pages), first=index == 0))
             if result == BACK:
                 index = max(0, index - 1)
                 continue
-            if page is DonePage:
+            if name == "done":
                 self.exit(self.exit_code())
                 return
             index += 1
-            if page is LanguagePage and not asked_interrupted:
+            if name == "language" and not asked_interrupted:
                 asked_interrupted = True
                 await self.facts_ready.wait()
                 if await self.offer_interrupted():

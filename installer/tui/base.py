@@ -6,12 +6,12 @@ and ``_()`` at compose time, so switching the language is a ``recompose()``.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Iterable, Tuple
+from typing import ClassVar, Dict, Iterable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static

@@ -5,7 +5,7 @@ from textual import on
 from textual.widgets import Static, Switch
 from textual.containers import Horizontal
 
-from installer.i18n import Msg, N_, _
+from installer.i18n import N_, _
 from installer.tui.base import Page
 
 

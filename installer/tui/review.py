@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.syntax import Syntax
 from textual.widgets import Static
 
-from installer.i18n import Msg, N_, _, ngettext
+from installer.i18n import Msg, N_, _
 from installer.tui.base import Page
 from installer.tui.dialogs import apply_dialog
 from installer.tui.model import display_path
