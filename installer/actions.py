@@ -496,6 +496,25 @@ class RemovePackages(Action):
 
 # --- services -----------------------------------------------------------------
 
+VERB_TEXT = {
+    "enable": N_("enable at boot"),
+    "disable": N_("disable at boot"),
+    "start": N_("start"),
+    "stop": N_("stop"),
+    "restart": N_("restart"),
+}
+
+
+def verbs_text(verbs: Sequence[str]) -> Msg:
+    """"start, enable at boot" as a message that stays translatable in the journal."""
+    if not verbs:
+        return Msg(N_("nothing"))
+    text = Msg(VERB_TEXT.get(verbs[-1], verbs[-1]))
+    for verb in reversed(verbs[:-1]):
+        text = Msg(N_("{first}, {rest}"), first=Msg(VERB_TEXT.get(verb, verb)), rest=text)
+    return text
+
+
 @register
 @dataclass
 class Service(Action):
@@ -514,7 +533,7 @@ class Service(Action):
     _running_now: Optional[bool] = field(default=None, repr=False)   # found by prepare()
 
     def describe(self) -> Msg:
-        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=", ".join(self._verbs or ["-"]))
+        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
 
     def simulate(self, sim):
         state = sim.services.setdefault(self.name, ServiceState())
@@ -586,7 +605,7 @@ class StopService(Action):
     _verbs: List[str] = field(default_factory=list, repr=False)
 
     def describe(self) -> Msg:
-        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=", ".join(self._verbs or ["-"]))
+        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
 
     def simulate(self, sim):
         state = sim.services.get(self.name) or ServiceState(enabled=True, running=True)
