@@ -43,6 +43,7 @@ class Tmux:
         # last screen can still be read.
         self.config.write_text("set -g remain-on-exit on\nset -g history-limit 5000\n")
         self.started = False
+        self.status_file = self.workdir / "exit-status"
         self.screens: List[str] = []      # every screen read, to look for tracebacks afterwards
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -50,9 +51,13 @@ class Tmux:
                               capture_output=True, text=True, check=check, timeout=10)
 
     def start(self, argv: Sequence[str], cwd: Path) -> None:
-        """Run *argv* (no shell) in a new session whose pane is width x height."""
+        """Run *argv* in a new session whose pane is width x height.
+
+        A small sh between tmux and *argv* writes *argv*'s exit status to a
+        file: tmux sometimes leaves its pane's process unreaped (a zombie),
+        and then it does not know the status."""
         self._tmux("new-session", "-d", "-s", "wiz", "-x", str(self.width), "-y", str(self.height),
-                   "-c", str(cwd), "--", *argv)
+                   "-c", str(cwd), "--", "sh", "-c", '"$@"; echo $? > "$0"', str(self.status_file), *argv)
         self.started = True
 
     def close(self) -> None:
@@ -75,8 +80,12 @@ class Tmux:
     def pane(self, fmt: str) -> str:
         return self._tmux("display-message", "-p", "-t", "wiz", fmt).stdout.strip()
 
-    def pane_pid(self) -> int:
-        return int(self.pane("#{pane_pid}"))
+    def program_pid(self) -> int:
+        """The pid of the command given to start() (the child of the pane's sh)."""
+        shell = int(self.pane("#{pane_pid}"))
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert len(children) == 1, f"the pane's sh has children {children}"
+        return int(children[0])
 
     def cursor(self) -> Tuple[int, int]:
         """Where the terminal's cursor is (column, row), counting from 0."""
@@ -84,13 +93,16 @@ class Tmux:
         return int(x), int(y)
 
     def exit_status(self) -> Optional[int]:
-        """The exit status of the pane's command, or None while it runs."""
-        dead, status = (self.pane("#{pane_dead} #{pane_dead_status}") + " ").split(" ", 1)
-        return int(status) if dead == "1" and status.strip() else None
+        """The exit status of the command given to start(), or None while it runs."""
+        try:
+            return int(self.status_file.read_text())
+        except (OSError, ValueError):     # not yet, or being written
+            return None
 
     # -- waiting ----------------------------------------------------------------------
 
-    def wait_until(self, ready: Callable[[str], bool], what: str, timeout: float = 20.0) -> str:
+    def wait_until(self, ready: Callable[[str], bool], what: str, timeout: float = 20.0,
+                   poll: float = POLL) -> str:
         """Poll the screen until ``ready(screen)``; the screen then, or a failure
         naming *what* with the last screen.  A traceback on screen fails at once."""
         deadline = time.monotonic() + timeout
@@ -105,7 +117,7 @@ class Tmux:
                                     + self.everything())
             if time.monotonic() > deadline:
                 raise ScreenTimeout(f"no {what} within {timeout:.0f} s; the screen is:\n{text}")
-            time.sleep(POLL)
+            time.sleep(poll)
 
     def wait_for(self, *texts: str, timeout: float = 20.0) -> str:
         """Wait until every one of *texts* is on the screen (whitespace ignored)."""
