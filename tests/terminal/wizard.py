@@ -48,7 +48,7 @@ def japanese_locale() -> Optional[str]:
     except (OSError, subprocess.SubprocessError):
         return None
     for name in names:
-        if name.lower().replace("-", "") in ("ja_jp.utf8",):
+        if name.lower().replace("-", "") == "ja_jp.utf8":
             return name
     return None
 
