@@ -40,7 +40,22 @@ def _peek_lang(argv: List[str]) -> str:
     return i18n.detect_language()
 
 
+# argparse's own words, which it passes through its module-level gettext
+# alias: routed to our catalogs (see _argparse_speaks_our_language).
+ARGPARSE_TEXT = (
+    N_("usage: "), N_("options"), N_("positional arguments"), N_("show this help message and exit"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"), N_("ambiguous option: %(option)s could match %(matches)s"),
+)
+
+
+def _argparse_speaks_our_language() -> None:
+    argparse._ = i18n.translate
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _argparse_speaks_our_language()
     # Defaults are SUPPRESSed so that options given before the command are not
     # overwritten by the subcommand's defaults; fill_defaults() adds them after.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)

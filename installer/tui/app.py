@@ -73,8 +73,10 @@ class WizardApp(App[int]):
 
     def on_mount(self) -> None:
         self.flow()
-        # After the first screen is drawn: reading the target competes for the GIL.
-        self.call_after_refresh(self.gather_facts)
+        # Soon after the first screen is drawn (reading the target competes for
+        # the GIL).  An app timer, not call_after_refresh: that waits on the
+        # screen shown now, and is dropped if the user leaves it first.
+        self.set_timer(0.1, self.gather_facts)
 
     @work(thread=True, group="facts")
     def gather_facts(self) -> None:

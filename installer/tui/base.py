@@ -100,6 +100,11 @@ class Page(Screen):
     def set_answer(self, key: str, text: str) -> None:
         """Store typed text into the answers; pages override for typed values."""
 
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        """Enter in a field goes on, as in a form (only while the page is valid)."""
+        self.action_next()
+
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         key = self.fields.get(event.input.id or "")

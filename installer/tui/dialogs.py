@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from installer.i18n import _
+from installer.i18n import Msg, N_, _
 
 
 class Choice(ModalScreen[str]):
@@ -62,4 +62,4 @@ def apply_dialog(where: str) -> Choice:
 def interrupted_dialog(run_id: str) -> Choice:
     return Choice(_("A previous run on this target was interrupted before it finished."),
                   [("resume", _("Resume it")), ("rollback", _("Roll it back")), ("new", _("Start a new setup"))],
-                  cancel="new", detail=_("Run:") + " " + run_id, dialog_id="interrupted-dialog")
+                  cancel="new", detail=Msg(N_("Run: {run}"), run=run_id).render(), dialog_id="interrupted-dialog")

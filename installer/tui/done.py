@@ -12,6 +12,7 @@ from installer.tui.model import check_lines, status_text
 class DonePage(Page):
     TITLE_MSG = N_("Done")
     NEXT_MSG = N_("Finish")
+    AUTO_FOCUS = "#next"          # Enter finishes, as the hint says
 
     def __init__(self, state, number=0, total=0, **kwargs):
         super().__init__(state, number, total, first=True)

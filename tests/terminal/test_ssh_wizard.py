@@ -8,7 +8,6 @@ import shlex
 import signal
 import time
 
-import pytest
 
 from tests.terminal.wizard import (PROJECT, PYTHON, PROFILE, assert_no_traceback, assert_one_ok_run, confirm_apply,
                                    journal, lock_holder, lock_is_free, on_page, run_dirs, text, walk_to_review,

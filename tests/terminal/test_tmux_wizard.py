@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.terminal.tmux import ScreenTimeout, squeeze
-from tests.terminal.wizard import (PROJECT, FinishKeyIgnored, assert_no_traceback, assert_one_ok_run,
+from tests.terminal.wizard import (PROJECT, assert_no_traceback, assert_one_ok_run,
                                    japanese_locale, on_page, run_dirs, text, walk_whole_flow, wizard_command)
 
 
@@ -18,10 +18,7 @@ def language_setup(lang: str):
 
 
 @pytest.mark.parametrize("lang, finish_key", [
-    pytest.param("en", "Enter", id="en-enter-finishes", marks=pytest.mark.xfail(
-        raises=FinishKeyIgnored, strict=True,
-        reason="Done page says 'Enter finish', but Enter does nothing: the page's first focusable "
-               "widget is the scrolling body (VerticalScroll #body), not the Finish button")),
+    pytest.param("en", "Enter", id="en-enter-finishes"),
     pytest.param("ja", "C-n", id="ja"),
 ])
 def test_whole_flow_with_the_keyboard(terminal, tmp_path, lang, finish_key):
@@ -65,10 +62,6 @@ class StuckAfterFirstPage(AssertionError):
     pass
 
 
-@pytest.mark.xfail(raises=StuckAfterFirstPage, strict=True, reason=(
-    "the wizard reads the system in a worker started by App.call_after_refresh in on_mount; Textual queues "
-    "that callback on the screen shown then (the Language page), and drops it when that page is dismissed "
-    "before its first idle: the flow then waits for facts forever on a blank screen"))
 def test_next_the_moment_the_first_page_shows(terminal, tmp_path):
     """Ctrl+N as soon as the first page is drawn (someone who knows the
     wizard, or keys typed ahead over a slow SSH link) goes on to page 2.

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -104,9 +103,6 @@ def replace_field(term: Tmux, value: str) -> None:
 def walk_to_review(term: Tmux, lang: str, *, hostname: str, alias: str, toggle_language: bool = False) -> None:
     """From the first page to the Review page, typing a host name and root's alias."""
     on_page(term, 1, lang, "English", "日本語")
-    # A person reads the first page before going on.  (Ctrl+N the instant it
-    # is drawn hangs the wizard: test_next_the_moment_the_first_page_shows.)
-    time.sleep(0.5)
     if toggle_language:
         # F2 switches the language of every page at once, and back.
         other = "ja" if lang == "en" else "en"
