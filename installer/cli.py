@@ -425,6 +425,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         say(_("Interrupted."), err=True)
         return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (`mailwiz log | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
