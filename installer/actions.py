@@ -515,25 +515,46 @@ def verbs_text(verbs: Sequence[str]) -> Msg:
     return text
 
 
+@dataclass
+class _ServiceAction(Action):
+    """What Service and StopService share: the verbs the plan chose (enable,
+    start, stop, ...), their commands for the init system, and the state
+    before, which undo works from."""
+
+    name: str = ""
+    init: str = "systemd"
+    _verbs: List[str] = field(default_factory=list, repr=False)
+
+    def describe(self) -> Msg:
+        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
+
+    def commands(self, profile, init):
+        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
+
+    def to_json(self):
+        data = super().to_json()
+        data["verbs"] = list(self._verbs)
+        return data
+
+    def prepare(self, ctx):
+        state = ctx.service_state(self.init, self.name)
+        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
+                "was_running": state.running, "verbs": list(self._verbs)}
+
+
 @register
 @dataclass
-class Service(Action):
+class Service(_ServiceAction):
     """Enable and/or start a service; restart it when a watched file changed
     (``watch`` entries ending in "/" watch a whole folder, see :func:`watched`).
     Undo returns it to how it was; a service that ran before is started again
     after every file is restored (``after_rollback``)."""
 
     kind: ClassVar[str] = "service"
-    name: str = ""
     enable: bool = True
     start: bool = True
     watch: List[str] = field(default_factory=list)
-    init: str = "systemd"
-    _verbs: List[str] = field(default_factory=list, repr=False)
     _running_now: Optional[bool] = field(default=None, repr=False)   # found by prepare()
-
-    def describe(self) -> Msg:
-        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
 
     def simulate(self, sim):
         state = sim.services.setdefault(self.name, ServiceState())
@@ -552,19 +573,10 @@ class Service(Action):
             state.running = True
         return bool(verbs)
 
-    def commands(self, profile, init):
-        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
-
-    def to_json(self):
-        data = super().to_json()
-        data["verbs"] = list(self._verbs)
-        return data
-
     def prepare(self, ctx):
-        state = ctx.service_state(self.init, self.name)
-        self._running_now = state.running
-        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
-                "was_running": state.running, "verbs": list(self._verbs)}
+        record = super().prepare(ctx)
+        self._running_now = record["was_running"]
+        return record
 
     def execute(self, ctx):
         for verb in self._verbs:
@@ -592,7 +604,7 @@ class Service(Action):
 
 @register
 @dataclass
-class StopService(Action):
+class StopService(_ServiceAction):
     """Stop a service and keep it from starting at boot (sendmail kept beside
     postfix would hold port 25).  Undo enables it again if it was enabled and
     starts it again, after every file is restored, if it was running.  A
@@ -600,12 +612,6 @@ class StopService(Action):
     service is harmless, leaving one running is not."""
 
     kind: ClassVar[str] = "stop_service"
-    name: str = ""
-    init: str = "systemd"
-    _verbs: List[str] = field(default_factory=list, repr=False)
-
-    def describe(self) -> Msg:
-        return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
 
     def simulate(self, sim):
         state = sim.services.get(self.name) or ServiceState(enabled=True, running=True)
@@ -614,19 +620,6 @@ class StopService(Action):
         self._verbs = [v for v in wanted if system.service_cmds(self.init, sim.profile, self.name, v)]
         sim.services[self.name] = ServiceState(enabled=False, running=False)
         return bool(self._verbs)
-
-    def commands(self, profile, init):
-        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
-
-    def to_json(self):
-        data = super().to_json()
-        data["verbs"] = list(self._verbs)
-        return data
-
-    def prepare(self, ctx):
-        state = ctx.service_state(self.init, self.name)
-        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
-                "was_running": state.running, "verbs": list(self._verbs)}
 
     def execute(self, ctx):
         for argv in self.commands(ctx.profile, self.init):
@@ -718,7 +711,7 @@ def from_json(data: dict) -> Action:
     cls = KINDS[data["kind"]]
     names = {f.name for f in fields(cls)}
     action = cls(**{k: v for k, v in data.items() if k in names and not k.startswith("_")})
-    if isinstance(action, (Service, StopService)):
+    if isinstance(action, _ServiceAction):
         action._verbs = list(data.get("verbs", []))
     return action
 
