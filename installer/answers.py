@@ -119,10 +119,13 @@ class Answers(dict):
     ``source``: the file name the answers came from.
     """
 
-    def __init__(self, data=(), warnings: Sequence[Msg] = (), source: str = ""):
+    def __init__(self, data=(), warnings: Sequence[Msg] = (), source: str = "", given: Sequence[str] = ()):
         super().__init__(data)
         self.warnings: List[Msg] = list(warnings)
         self.source = source
+        # Top-level keys the file itself wrote (not filled from the defaults):
+        # the CLI lets a written `language` choose the step log's language.
+        self.given = frozenset(given)
 
 
 # --------------------------------------------------------------------------
@@ -1466,7 +1469,7 @@ def _validate(data: Any, ctx: _Ctx) -> Answers:
             if not ctx.errors:
                 raise
     ctx.raise_if_errors()
-    return Answers(checked, ctx.warnings, ctx.filename)
+    return Answers(checked, ctx.warnings, ctx.filename, given=[k for k in data if isinstance(k, str)])
 
 
 def validate_data(data: Any, *, filename: str = "answers", profile=None, root=None,

@@ -176,9 +176,14 @@ class Target:
                    profile=self.profile.id, root=str(self.root.base)).render()
 
 
-def _load_answers(path: str, overrides, target: Optional["Target"]):
-    return answers.load(path, overrides=overrides, profile=target.profile if target else None,
-                        root=target.root if target else None)
+def _load_answers(path: str, overrides, target: Optional["Target"], lang_given: bool = True):
+    loaded = answers.load(path, overrides=overrides, profile=target.profile if target else None,
+                          root=target.root if target else None)
+    if not lang_given and "language" in loaded.given:
+        # An answer file that names its language speaks it (messages and step
+        # log), unless --lang says otherwise.
+        i18n.set_language(loaded["language"])
+    return loaded
 
 
 # --- commands --------------------------------------------------------------------------
@@ -258,7 +263,7 @@ def print_plan(plan) -> None:
 
 
 def cmd_plan(args, target) -> int:
-    loaded = _load_answers(args.answers, args.overrides, target)
+    loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
     print_plan(_plan_for(target, loaded, _secrets(loaded)))
     return EXIT_OK
 
@@ -291,7 +296,7 @@ def _verifier(target, loaded, plan):
 def cmd_apply(args, target) -> int:
     from installer import engine
     from installer.journal import Locked
-    loaded = _load_answers(args.answers, args.overrides, target)
+    loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
     plan = _plan_for(target, loaded, _secrets(loaded))
     print_plan(plan)
     if plan.empty:
@@ -356,7 +361,7 @@ def cmd_resume(args, target) -> int:
     except FileNotFoundError:
         say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
         return EXIT_BAD_INPUT
-    loaded = _load_answers(str(run.dir / "answers.yaml"), [], target)
+    loaded = _load_answers(str(run.dir / "answers.yaml"), [], target, lang_given=bool(args.lang))
     plan = _plan_for(target, loaded, _secrets(loaded))
     try:
         result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,

@@ -71,3 +71,25 @@ def test_relay_password_never_leaks(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("MAILWIZ_RELAY_PASSWORD")
     # Without the variable, the run refuses before changing anything.
     assert cli.main(["apply", "--answers", str(answers), "--yes", *args]) == 2
+
+
+def test_the_answer_files_language_speaks_unless_lang_says_otherwise(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    answers = tmp_path / "ja.yaml"
+    answers.write_text(open(EXAMPLE).read().replace("language: en", "language: ja"))
+    args = ["--sandbox", "--profile", "rocky-9", "--root", str(tmp_path / "root")]
+    assert cli.main(["apply", "--answers", str(answers), "--yes", *args]) == 0
+    out = capsys.readouterr().out
+    assert "計画" in out
+    log_dir = tmp_path / "root/var/log/mailwiz"
+    log = (log_dir / os.listdir(log_dir)[0]).read_text()
+    assert "完了" in log                       # the step log is written in the file's language
+    assert cli.main(["rollback", "--lang", "en", *args]) == 0
+    assert "rolled back" in capsys.readouterr().out
+    # without a `language` key, the locale decides
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("version: 1\n")
+    assert cli.main(["plan", "--answers", str(plain), *args]) == 0
+    assert "Plan:" in capsys.readouterr().out
