@@ -328,19 +328,25 @@ def check_imap(cfg: Settings, tls: bool) -> Result:
         client.close()
 
 
-def check_imaps(cfg: Settings) -> Result:
+def _check_tls_service(cfg: Settings, port: str, ready: str, goodbye: str, answers_msgid: str) -> Result:
+    """A service spoken over TLS from the first byte (993, 995): the handshake
+    and the greeting (*ready*), then a polite *goodbye*."""
     try:
-        client = LineClient(_connect(cfg, cfg.port("imaps")), tls=True)
+        client = LineClient(_connect(cfg, cfg.port(port)), tls=True)
     except (ssl.SSLError, OSError) as exc:
         return "fail", Msg(N_("TLS handshake failed: {error}"), error=str(exc))
     try:
         greeting = client.readline()
-        if not greeting.startswith("* OK"):
+        if not greeting.startswith(ready):
             return "fail", Msg(N_("the greeting is {reply}"), reply=greeting)
-        client.send("a1 LOGOUT")
-        return "pass", Msg(N_("IMAP over TLS answers ({version})"), version=client.sock.version() or "TLS")
+        client.send(goodbye)
+        return "pass", Msg(answers_msgid, version=client.sock.version() or "TLS")
     finally:
         client.close()
+
+
+def check_imaps(cfg: Settings) -> Result:
+    return _check_tls_service(cfg, "imaps", "* OK", "a1 LOGOUT", N_("IMAP over TLS answers ({version})"))
 
 
 def check_pop3(cfg: Settings, tls: bool) -> Result:
@@ -372,18 +378,7 @@ def check_pop3(cfg: Settings, tls: bool) -> Result:
 
 
 def check_pop3s(cfg: Settings) -> Result:
-    try:
-        client = LineClient(_connect(cfg, cfg.port("pop3s")), tls=True)
-    except (ssl.SSLError, OSError) as exc:
-        return "fail", Msg(N_("TLS handshake failed: {error}"), error=str(exc))
-    try:
-        greeting = client.readline()
-        if not greeting.startswith("+OK"):
-            return "fail", Msg(N_("the greeting is {reply}"), reply=greeting)
-        client.send("QUIT")
-        return "pass", Msg(N_("POP3 over TLS answers ({version})"), version=client.sock.version() or "TLS")
-    finally:
-        client.close()
+    return _check_tls_service(cfg, "pop3s", "+OK", "QUIT", N_("POP3 over TLS answers ({version})"))
 
 
 # --- the auth socket and delivery ----------------------------------------------------------
