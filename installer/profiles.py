@@ -38,12 +38,13 @@ class Profile:
     # Debian splits Dovecot by protocol; RHEL ships one package.
     dovecot_packages: Dict[str, str] = field(default_factory=dict)
     note: str = ""               # an N_() msgid shown with the profile, or ""
+    postfix_package: str = "postfix"
+    dovecot_package: str = "dovecot"   # Debian: "dovecot-core"
+    stock: str = ""              # its entry in installer/stock/index.json; "": the profile id
 
     @property
     def base_packages(self) -> Tuple[str, ...]:
-        if self.family == "debian":
-            return ("postfix", "dovecot-core")
-        return ("postfix", "dovecot")
+        return (self.postfix_package, self.dovecot_package)
 
     @property
     def postfix_chroot(self) -> bool:
@@ -87,7 +88,8 @@ def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
     return Profile(id=id, name=name, family="debian", distro=distro, version=version, package_manager="apt",
                    init="systemd", mta_switch="none", postfix_version=pf, dovecot_version=dv,
                    map_type="hash", firewall=firewall, selinux=False,
-                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), note=note, **_DEBIAN_CERTS)
+                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), dovecot_package="dovecot-core",
+                   note=note, **_DEBIAN_CERTS)
 
 
 _EOL_NOTE = N_("This release is past its end of life; its packages are only on the vault mirror.")

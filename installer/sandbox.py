@@ -37,21 +37,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set
 
 from installer.i18n import Msg, N_
 from installer.profiles import Profile
 from installer.root import TargetRoot
 from installer.runner import Result, SandboxRunner
+from installer.stockfiles import default_hostname, package_versions, render_stock, stock_entries
 
 SANDBOX_DIR = "/var/lib/mailwiz/sandbox"
 WORLD_PATH = SANDBOX_DIR + "/world.json"
 SEED_MARKER = SANDBOX_DIR + "/seeded"
 WORLD_FORMAT = 1
-
-STOCK_DIR = Path(__file__).resolve().parent / "stock"
 
 SANDBOX_ADDRESSES = (("lo", "127.0.0.1/8"), ("eth0", "192.0.2.10/24"))   # 192.0.2.0/24: documentation range
 
@@ -67,29 +64,10 @@ class SandboxProfileMismatch(Exception):
 
 # --- what each profile's packages are ------------------------------------------
 
-# Full versions of the packages a profile ships (the profile holds major.minor).
-_VERSIONS: Dict[str, Tuple[str, str]] = {
-    # key: (postfix, dovecot)
-    "centos-6": ("2.6.6", "2.0.9"),
-    "el-7": ("2.10.1", "2.2.36"),
-    "el-8": ("3.5.8", "2.3.16"),
-    "el-9": ("3.5.25", "2.3.16"),
-    "el-10": ("3.8.5", "2.3.21"),
-    "fedora-42": ("3.10.1", "2.3.21.1"),
-    "fedora-43": ("3.10.4", "2.4.1"),
-    "debian-11": ("3.5.25", "2.3.13"),
-    "debian-12": ("3.7.11", "2.3.19.1"),
-    "debian-13": ("3.10.4", "2.4.1"),
-    "ubuntu-22.04": ("3.6.4", "2.3.16"),
-    "ubuntu-24.04": ("3.8.6", "2.3.21"),
-}
 # `dovecot --version` adds the build's commit id.
 _DOVECOT_BUILDS = {"2.2.36": "1f10bfa63", "2.3.13": "89f716dc2e", "2.3.16": "7e2e900c1a",
                    "2.3.19.1": "9b53102964", "2.3.21": "47349e2482", "2.3.21.1": "d492236fa0",
                    "2.4.1": "7d8c0e5759"}
-
-# Debian's compatibility_level in the main.cf its postinst writes.
-_DEBIAN_COMPAT = {"debian-11": "2", "ubuntu-22.04": "3.6"}
 
 _MTA_ALTERNATIVES = {  # RHEL family: package -> (alternatives path, priority)
     "sendmail": ("/usr/sbin/sendmail.sendmail", 90),
@@ -133,37 +111,10 @@ _DEBIAN_AVAILABLE = {
 _PENDING_UPDATES = ("openssl", "ca-certificates")
 
 
-def _version_key(profile: Profile) -> str:
-    if profile.family == "rhel" and profile.distro != "fedora" and profile.id != "centos-6":
-        return f"el-{profile.version}"
-    return profile.id
-
-
-def package_versions(profile: Profile) -> Tuple[str, str]:
-    """(postfix, dovecot) full version strings of the profile's packages."""
-    found = _VERSIONS.get(_version_key(profile))
-    if found:
-        return found
-    return (".".join(map(str, profile.postfix_version)) + ".0", ".".join(map(str, profile.dovecot_version)) + ".0")
-
-
 def dovecot_version_output(profile: Profile) -> str:
     version = package_versions(profile)[1]
     build = _DOVECOT_BUILDS.get(version)
     return f"{version} ({build})" if build else version   # 2.0 printed the bare number
-
-
-def default_hostname(profile: Profile) -> str:
-    """The name a fresh install of the platform has."""
-    if profile.distro == "fedora":
-        return "fedora"
-    if profile.family == "debian":
-        return profile.distro          # the installer's proposal: "debian", "ubuntu"
-    return "localhost.localdomain"
-
-
-def _dovecot_package(profile: Profile) -> str:
-    return profile.base_packages[1]
 
 
 def _available(profile: Profile) -> Set[str]:
@@ -329,7 +280,7 @@ class SandboxWorld:
         if command in ("postfix", "postconf", "postmap", "postalias", "postqueue", "postsuper", "postdrop"):
             return not self.installed("postfix")
         if command in ("dovecot", "doveadm", "doveconf"):
-            return not self.installed(_dovecot_package(self.profile))
+            return not self.installed(self.profile.dovecot_package)
         if command in ("newaliases", "sendmail", "mailq"):
             return not self._mta_installed()
         if command == "firewall-cmd":
@@ -989,102 +940,6 @@ _QUERIES = {
     "hostname": SandboxWorld._q_hostname,
     "ip": SandboxWorld._q_ip,
 }
-
-
-# --- stock files ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class StockFile:
-    target: str                 # path on the target, e.g. /etc/postfix/main.cf
-    source: Path                # the file under installer/stock/
-    package: Optional[str]      # the package that creates it; None: the base system
-    mode: int
-    only_installed: bool
-
-
-_index_cache: Optional[dict] = None
-
-
-def _index() -> dict:
-    global _index_cache
-    if _index_cache is None:
-        _index_cache = json.loads((STOCK_DIR / "index.json").read_text(encoding="utf-8"))
-    return _index_cache
-
-
-def _profile_sets(profile_id: str) -> List[str]:
-    entry = _index()["profiles"].get(profile_id)
-    seen = set()
-    while isinstance(entry, str):          # an alias: "rocky-9": "rhel-8"
-        if entry in seen:
-            raise ValueError(f"stock index: alias loop at {entry}")
-        seen.add(entry)
-        entry = _index()["profiles"].get(entry)
-    if entry is None:
-        raise KeyError(f"stock index has no entry for profile {profile_id}")
-    return list(entry)
-
-
-def _resolve_package(profile: Profile, package: Optional[str]) -> Optional[str]:
-    if package == "@postfix":
-        return "postfix"
-    if package == "@dovecot":
-        return _dovecot_package(profile)
-    return package
-
-
-def stock_entries(profile: Profile) -> List[StockFile]:
-    """The profile's stock files, later sets replacing earlier ones, sorted by target."""
-    chosen: Dict[str, StockFile] = {}
-    for set_name in _profile_sets(profile.id):
-        meta = _index()["sets"][set_name]
-        folder = STOCK_DIR / set_name
-        for source in sorted(p for p in folder.rglob("*") if p.is_file()):
-            target = "/" + source.relative_to(folder).as_posix()
-            file_meta = meta.get("files", {}).get(target, {})
-            package = _resolve_package(profile, file_meta.get("package", meta.get("package")))
-            mode = int(file_meta.get("mode", meta.get("mode", "0644")), 8)
-            chosen[target] = StockFile(target, source, package, mode, bool(meta.get("only_installed")))
-    return [chosen[t] for t in sorted(chosen)]
-
-
-def _tokens(profile: Profile, hostname: Optional[str]) -> Dict[str, str]:
-    if profile.family == "debian":
-        compat = _DEBIAN_COMPAT.get(profile.id, "3.6")
-    else:
-        compat = "2"
-    return {
-        "@HOSTNAME@": hostname or default_hostname(profile),
-        "@PFVER@": package_versions(profile)[0],
-        "@COMPAT@": compat,
-        "@MAPTYPE@": profile.map_type,
-        "@OSNAME@": "Ubuntu" if profile.distro == "ubuntu" else "Debian/GNU",
-    }
-
-
-def render_stock(entry: StockFile, profile: Profile, hostname: Optional[str] = None) -> bytes:
-    text = entry.source.read_text(encoding="utf-8")
-    for token, value in _tokens(profile, hostname).items():
-        text = text.replace(token, value)
-    return text.encode("utf-8")
-
-
-def stock_files(profile: Profile, packages: Iterable[str], hostname: Optional[str] = None) -> Dict[str, bytes]:
-    """target path -> content of the files that installing *packages* creates.
-
-    For the planner on a real host, where files of packages not yet installed
-    do not exist.  *hostname* fills in the names Debian's postinst writes."""
-    wanted = set(packages)
-    return {e.target: render_stock(e, profile, hostname)
-            for e in stock_entries(profile) if e.package is not None and e.package in wanted}
-
-
-def stock_mode(profile: Profile, target: str) -> Optional[int]:
-    """The mode a stock file is created with, or None if it is not a stock file."""
-    for entry in stock_entries(profile):
-        if entry.target == target:
-            return entry.mode
-    return None
 
 
 # --- seeding and conveniences ---------------------------------------------------

@@ -156,7 +156,7 @@ def gather_facts(target):
 def make_plan(target, loaded, found_secrets: Dict[str, str], found_facts=None):
     """The plan for *target*: facts read now unless given; the secrets are
     redacted from every command the runner shows from now on."""
-    from installer import engine, sandbox
+    from installer import engine, stockfiles
     from steps.relayhost import MissingSecret
     for value in found_secrets.values():
         target.runner.add_secret(value)
@@ -164,7 +164,7 @@ def make_plan(target, loaded, found_secrets: Dict[str, str], found_facts=None):
         found_facts = gather_facts(target)
     try:
         return engine.make_plan(loaded, target.profile, found_facts, target.root, found_secrets,
-                                stock_provider=sandbox.stock_files)
+                                stock_provider=stockfiles.stock_files)
     except MissingSecret as exc:
         raise UsageError(str(exc)) from None
 

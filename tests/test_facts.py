@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from installer import facts, profiles, sandbox, system
+from installer import facts, profiles, sandbox, stockfiles, system
 from installer.root import TargetRoot
 from installer.system import ServiceState
 
@@ -90,7 +90,7 @@ def _install_mail(runner, profile):
 def test_gather_after_installing_postfix_and_dovecot(tmp_path, profile_id):
     profile = profiles.get(profile_id)
     found = sandbox_facts(tmp_path, profile_id, _install_mail)
-    postfix, dovecot = sandbox.package_versions(profile)
+    postfix, dovecot = stockfiles.package_versions(profile)
     assert found.postfix_version == facts.parse_version(postfix)
     assert found.postfix_version[:2] == profile.postfix_version
     assert found.dovecot_version[:2] == profile.dovecot_version

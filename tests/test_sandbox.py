@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from installer import profiles, sandbox, system
+from installer import profiles, sandbox, stockfiles, system
 from installer.root import TargetRoot
 from installer.runner import CommandFailed
 
@@ -129,31 +129,31 @@ def test_interrupted_seeding_starts_again(tmp_path):
 @pytest.mark.parametrize("profile_id", ALL)
 def test_stock_files_are_those_the_packages_create(profile_id):
     profile = profiles.get(profile_id)
-    postfix_only = sandbox.stock_files(profile, ["postfix"])
+    postfix_only = stockfiles.stock_files(profile, ["postfix"])
     assert {"/etc/postfix/main.cf", "/etc/postfix/master.cf"} <= set(postfix_only)
     assert not any(p.startswith("/etc/dovecot") for p in postfix_only)
-    assert "/etc/passwd" not in sandbox.stock_files(profile, profile.base_packages)   # base system, not a package
-    dovecot = sandbox.stock_files(profile, [profile.base_packages[1]])
+    assert "/etc/passwd" not in stockfiles.stock_files(profile, profile.base_packages)   # base system, not a package
+    dovecot = stockfiles.stock_files(profile, [profile.base_packages[1]])
     assert "/etc/dovecot/dovecot.conf" in dovecot
     assert all(isinstance(v, bytes) and not re.search(rb"@[A-Z]+@", v) for v in dovecot.values())
     if profile.family == "debian":
-        with_imap = sandbox.stock_files(profile, ["dovecot-core", "dovecot-imapd"])
+        with_imap = stockfiles.stock_files(profile, ["dovecot-core", "dovecot-imapd"])
         assert "/usr/share/dovecot/protocols.d/imapd.protocol" in with_imap
         assert "/usr/share/dovecot/protocols.d/pop3d.protocol" not in with_imap
-    assert sandbox.stock_files(profile, []) == {}
+    assert stockfiles.stock_files(profile, []) == {}
 
 
 def test_stock_files_take_the_host_name():
-    main_cf = sandbox.stock_files(profiles.get("debian-12"), ["postfix"], hostname="mx.example.org")
+    main_cf = stockfiles.stock_files(profiles.get("debian-12"), ["postfix"], hostname="mx.example.org")
     assert b"myhostname = mx.example.org" in main_cf["/etc/postfix/main.cf"]
 
 
 def test_every_stock_set_is_used_and_every_profile_indexed():
-    index = json.loads((sandbox.STOCK_DIR / "index.json").read_text())
+    index = json.loads((stockfiles.STOCK_DIR / "index.json").read_text())
     used = set()
     for profile_id in ALL:
-        used.update(sandbox._profile_sets(profile_id))
-    assert used == set(index["sets"]) == {p.name for p in sandbox.STOCK_DIR.iterdir() if p.is_dir()}
+        used.update(stockfiles._profile_sets(profile_id))
+    assert used == set(index["sets"]) == {p.name for p in stockfiles.STOCK_DIR.iterdir() if p.is_dir()}
 
 
 @pytest.mark.realpostfix
@@ -162,7 +162,7 @@ def test_stock_configs_pass_the_real_tools(profile_id):
     from tests import realtools
 
     profile = profiles.get(profile_id)
-    files = sandbox.stock_files(profile, [*profile.base_packages, *profile.dovecot_packages.values()])
+    files = stockfiles.stock_files(profile, [*profile.base_packages, *profile.dovecot_packages.values()])
     _out, warnings = realtools.postconf_n(files["/etc/postfix/main.cf"].decode(),
                                           files["/etc/postfix/master.cf"].decode())
     assert warnings == []

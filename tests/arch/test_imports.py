@@ -32,3 +32,9 @@ def test_below_the_faces_nothing_imports_a_face():
     offenders = sorted((name, target) for name, targets in edges.items() if name not in faces
                        for target in targets if target in faces)
     assert offenders == []
+
+
+def test_only_the_target_chooses_the_sandbox():
+    # Real planning reads the stock files from installer/stockfiles.py, never from the sandbox.
+    importers = sorted(name for name, targets in graph().items() if "installer.sandbox" in targets)
+    assert importers == ["installer.session"]
