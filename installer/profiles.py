@@ -23,6 +23,7 @@ class Profile:
     version: str                 # major version ("9") or release ("24.04")
     package_manager: str         # "yum" | "dnf" | "apt"
     init: str                    # "sysvinit" | "systemd": what the platform boots with
+    rc_tool: str                 # "chkconfig" | "update-rc.d": enables a service under sysvinit
     mta_switch: str              # "alternatives" | "none" (Debian: postfix conflicts with exim4)
     postfix_version: Version
     dovecot_version: Version
@@ -79,14 +80,14 @@ _DEBIAN_DOVECOT = {"imap": "dovecot-imapd", "pop3": "dovecot-pop3d", "lmtp": "do
 def _rhel(id, name, distro, version, pm, init, pf, dv, *, map_type="hash", firewall="firewalld",
           layout="confd", eol=False, note=""):
     return Profile(id=id, name=name, family="rhel", distro=distro, version=version, package_manager=pm,
-                   init=init, mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
+                   init=init, rc_tool="chkconfig", mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
                    map_type=map_type, firewall=firewall, selinux=True, dovecot_layout=layout, eol=eol,
                    note=note, **_RHEL_CERTS)
 
 
 def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
     return Profile(id=id, name=name, family="debian", distro=distro, version=version, package_manager="apt",
-                   init="systemd", mta_switch="none", postfix_version=pf, dovecot_version=dv,
+                   init="systemd", rc_tool="update-rc.d", mta_switch="none", postfix_version=pf, dovecot_version=dv,
                    map_type="hash", firewall=firewall, selinux=False,
                    dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), dovecot_package="dovecot-core",
                    note=note, **_DEBIAN_CERTS)
