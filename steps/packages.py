@@ -35,20 +35,15 @@ from steps import update
 NAME = "packages"
 TITLE = N_("Install Postfix and Dovecot")
 
-RHEL_RELAY_SASL = ("cyrus-sasl", "cyrus-sasl-plain")
-DEBIAN_RELAY_SASL = ("libsasl2-modules",)
-
-
 def wanted_packages(inp) -> List[str]:
     """Every package this configuration needs, installed or not, in a stable order."""
     profile, answers = inp.profile, inp.answers
     packages = list(profile.base_packages)
-    if profile.family == "debian":
-        packages += [profile.dovecot_packages[proto] for proto in ("imap", "pop3", "lmtp")
-                     if proto in answers["dovecot"]["protocols"]]
+    packages += [profile.dovecot_packages[proto] for proto in ("imap", "pop3", "lmtp")
+                 if proto in answers["dovecot"]["protocols"] and proto in profile.dovecot_packages]
     relay = answers.get("relayhost")
     if relay and relay.get("username"):
-        packages += DEBIAN_RELAY_SASL if profile.family == "debian" else RHEL_RELAY_SASL
+        packages += profile.relay_sasl_packages
     if answers["auth"]["tls"]["certificate"] == "self-signed":
         packages.append("openssl")
     return packages
@@ -84,9 +79,7 @@ def leftovers(profile) -> List[str]:
     certificate in /etc/dovecot/private at install, postfix's postinst runs
     newaliases (creating /etc/aliases and its database on a host that never
     had them) and writes /etc/mailname; RHEL's dovecot makes its certificate
-    pair on first start."""
+    pair on first start (``profile.package_leftovers``)."""
     from steps.postfix import map_file
     aliases_db = map_file("/etc/aliases", profile.map_type)
-    if profile.family == "debian":
-        return ["/etc/aliases", aliases_db, "/etc/mailname", "/etc/postfix/", "/etc/dovecot/"]
-    return [aliases_db, profile.dovecot_cert, profile.dovecot_key, "/etc/postfix/", "/etc/dovecot/"]
+    return [*profile.package_leftovers, aliases_db, "/etc/postfix/", "/etc/dovecot/"]

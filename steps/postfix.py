@@ -21,7 +21,7 @@ and what this step does instead (``shared/notes/mail-facts.md``):
   authenticated users); empty answers write the empty value explicitly, since
   before Postfix 3.0 the default is ``$mydestination``.
 
-Debian: its ``main.cf`` says ``myorigin = /etc/mailname``.  We set
+Debian (``profile.mailname``): its ``main.cf`` says ``myorigin = /etc/mailname``.  We set
 ``myorigin`` explicitly, and also write ``/etc/mailname`` with the same
 domain (``$mydomain``/``$myhostname`` expanded) because other Debian programs
 (mail clients, cron, debconf's own postfix scripts on upgrade) read it to
@@ -166,7 +166,7 @@ def main_params(answers: dict) -> Dict[str, str]:
 
 def plan(inp) -> List[object]:
     actions: List[object] = [PostconfSet(path=MAIN_CF, params=main_params(inp.answers))]
-    if inp.profile.family == "debian":
+    if inp.profile.mailname:
         pf = inp.answers["postfix"]
         mailname = expand_origin(pf["origin"], pf["hostname"], pf["domain"])
         if mailname:

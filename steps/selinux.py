@@ -35,7 +35,7 @@ def labelled_paths(inp) -> List[str]:
 
 
 def plan(inp) -> List[Action]:
-    if (inp.profile.family != "rhel" or inp.facts.selinux not in ACTIVE_MODES
+    if (not inp.profile.selinux or inp.facts.selinux not in ACTIVE_MODES
             or not inp.answers["system"]["selinux"]):
         return []
     actions: List[Action] = []

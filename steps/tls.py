@@ -60,12 +60,6 @@ TITLE = N_("TLS certificate")
 
 SELF_SIGNED_DAYS = "3650"
 
-_SELF_SIGNED_PATHS = {
-    "rhel": ("/etc/pki/tls/certs/mailwiz.pem", "/etc/pki/tls/private/mailwiz.key"),
-    "debian": ("/etc/ssl/certs/mailwiz.pem", "/etc/ssl/private/mailwiz.key"),
-}
-
-
 def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
     """(certificate, key) paths that Postfix and Dovecot use; (None, None) with ``none``."""
     tls = answers["auth"]["tls"]
@@ -73,7 +67,9 @@ def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
     if kind == "existing":
         return tls["cert_file"], tls["key_file"]
     if kind == "self-signed":
-        return _SELF_SIGNED_PATHS[profile.family]
+        if not (profile.self_signed_cert and profile.self_signed_key):
+            raise ValueError(f"profile {profile.id} names no place for a self-signed certificate")
+        return profile.self_signed_cert, profile.self_signed_key
     return None, None
 
 
