@@ -387,9 +387,10 @@ def seed(root: TargetRoot, profile: Profile) -> bool:
             raise SandboxProfileMismatch(seeded, profile.id)
         return False
     root.base.mkdir(parents=True, exist_ok=True)
-    state = initial_state(profile)
+    needs = _declared(profile)
+    state = initial_state(profile, needs)
     installed = set(state["packages"])
-    for entry in stock_entries(profile):
+    for entry in stock_entries(profile, needs.files):
         if entry.only_installed and entry.package not in installed:
             continue
         folder = entry.target.rsplit("/", 1)[0] or "/"

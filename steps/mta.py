@@ -38,7 +38,7 @@ SENDMAIL_PACKAGES = ["sendmail", "sendmail-cf"]
 POSTFIX_SENDMAIL = "/usr/sbin/sendmail.postfix"
 
 
-def needs(profile, answers=None) -> Needs:
+def needs(profile, answers=None, facts=None) -> Needs:
     """Other MTAs whose state this step reads (it stops sendmail; exim4 goes with its package)."""
     return Needs(observed=[Daemon("sendmail", packages=("sendmail", "sendmail-bin")),
                           Daemon("exim4", packages=("exim4-daemon-light", "exim4-daemon-heavy", "exim4"))])

@@ -4,7 +4,8 @@ The original notes ran ``yum install postfix dovecot`` (plus
 ``system-switch-mail system-switch-mail-gnome`` to keep sendmail) on CentOS
 only.  We install per platform in ONE package-manager call, so rollback removes
 exactly what this run added (``InstallPackages`` records the package set
-before):
+before).  What is installed is what the steps declare (their ``needs()``,
+``installer/needs.py``), in flow order:
 
 - RHEL family: ``postfix dovecot``; ``cyrus-sasl cyrus-sasl-plain`` only when
   a relay host needs a login (client-side SASL; users' SMTP AUTH goes through
@@ -15,7 +16,7 @@ before):
   only a Recommends, which we do not install).  debconf is preseeded first
   (``postfix/main_mailer_type`` = Internet Site, ``postfix/mailname``) so the
   package asks nothing; ``DEBIAN_FRONTEND=noninteractive`` comes from
-  ``system.package_env``.  On a fresh Debian the package index may be empty,
+  ``installer.platform``.  On a fresh Debian the package index may be empty,
   so it is refreshed first unless the update step already does it.
 - ``openssl`` when the TLS step makes a self-signed certificate
   (``openssl req``).  On Debian postfix already depends on ``ssl-cert``, which
@@ -30,23 +31,16 @@ from typing import List
 
 from installer.actions import Action, InstallPackages, RunCommand
 from installer.i18n import Msg, N_
+import steps
 from steps import update
 
 NAME = "packages"
 TITLE = N_("Install Postfix and Dovecot")
 
 def wanted_packages(inp) -> List[str]:
-    """Every package this configuration needs, installed or not, in a stable order."""
-    profile, answers = inp.profile, inp.answers
-    packages = list(profile.base_packages)
-    packages += [profile.dovecot_packages[proto] for proto in ("imap", "pop3", "lmtp")
-                 if proto in answers["dovecot"]["protocols"] and proto in profile.dovecot_packages]
-    relay = answers.get("relayhost")
-    if relay and relay.get("username"):
-        packages += profile.relay_sasl_packages
-    if answers["auth"]["tls"]["certificate"] == "self-signed":
-        packages.append("openssl")
-    return packages
+    """Every package this configuration needs, installed or not, in a stable
+    order: what the steps declare (``needs()``), in flow order."""
+    return steps.declared(inp.profile, inp.answers, inp.facts).packages
 
 
 def debconf_preseed(hostname: str) -> str:

@@ -126,7 +126,7 @@ def expand_origin(origin: str, hostname: str, domain: str) -> Optional[str]:
 
 # --- the step ------------------------------------------------------------------
 
-def needs(profile, answers=None) -> Needs:
+def needs(profile, answers=None, facts=None) -> Needs:
     """The postfix service: started after Dovecot (it hands mail to Dovecot's
     LMTP socket and asks its auth socket); a restart is a stop and start
     (``inet_interfaces`` changes need it); restarted when anything of it, or
@@ -135,7 +135,7 @@ def needs(profile, answers=None) -> Needs:
                     direct=direct(start=["postfix", "start"], stop=["postfix", "stop"],
                                   restart=["postfix", "reload"], status=["postfix", "status"]),
                     stop_start=True, watch=("/etc/postfix/", MAILNAME), uses_certificate=True, after=("dovecot",))
-    return Needs(services=[daemon])
+    return Needs(packages=[profile.postfix_package], services=[daemon], selinux=["/etc/postfix/"])
 
 
 def mailbox_size_limit(message_size_limit: int) -> int:

@@ -53,6 +53,7 @@ from typing import Dict, List, Optional, Tuple
 
 from installer.actions import PostconfSet, RunCommand
 from installer.i18n import Msg, N_
+from installer.needs import Needs
 from steps.postfix import MAIN_CF, version_of
 
 NAME = "tls"
@@ -71,6 +72,16 @@ def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
             raise ValueError(f"profile {profile.id} names no place for a self-signed certificate")
         return profile.self_signed_cert, profile.self_signed_key
     return None, None
+
+
+def needs(profile, answers=None, facts=None) -> Needs:
+    """``openssl`` to make a self-signed certificate; the certificate and key
+    relabelled under SELinux when they changed."""
+    if answers is None:
+        return Needs(packages=["openssl"])
+    paths = [p for p in cert_paths(profile, answers) if p]
+    packages = ["openssl"] if answers["auth"]["tls"]["certificate"] == "self-signed" else []
+    return Needs(packages=packages, selinux=paths)
 
 
 def client_tls_level(answers: dict) -> str:
