@@ -1,6 +1,6 @@
 """Platform profiles: what each supported distribution release looks like.
 
-Values follow ``shared/notes/mail-facts.md`` (Platforms).  A profile says what
+Values follow ``docs/mail-facts.md`` (Platforms).  A profile says what
 the platform normally is; facts (``installer/facts.py``) say what this host is
 right now (e.g. a Debian container without systemd as PID 1).
 """

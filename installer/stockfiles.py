@@ -158,11 +158,3 @@ def stock_files(profile: Profile, packages: Iterable[str], hostname: Optional[st
     wanted = set(packages)
     return {e.target: render_stock(e, profile, hostname)
             for e in stock_entries(profile, declared) if e.package is not None and e.package in wanted}
-
-
-def stock_mode(profile: Profile, target: str) -> Optional[int]:
-    """The mode a stock file is created with, or None if it is not a stock file."""
-    for entry in stock_entries(profile):
-        if entry.target == target:
-            return entry.mode
-    return None

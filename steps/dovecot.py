@@ -1,6 +1,6 @@
 """Dovecot: IMAP/POP3 for the users, and the SASL socket Postfix asks for AUTH.
 
-What the original notes did, and what we do instead (shared/notes/mail-facts.md):
+What the original notes did, and what we do instead (docs/mail-facts.md):
 
 - They edited ``/etc/dovecot.conf``, the Dovecot 1.x file.  Every platform we
   know has Dovecot 2.x with ``/etc/dovecot/dovecot.conf``; where that file

@@ -1,7 +1,7 @@
 """Postfix basics: names, interfaces, destinations, trusted networks, sizes.
 
 What the original notes (``shared/seed/000_d8488ca3be7fb493.txt``) got wrong,
-and what this step does instead (``shared/notes/mail-facts.md``):
+and what this step does instead (``docs/mail-facts.md``):
 
 - The notes leave ``mynetworks`` out in places and trust a whole /24 in
   others.  Before Postfix 3.0 the default trusts the whole local subnet, so
@@ -38,7 +38,6 @@ This module also holds small helpers shared by the other Postfix steps
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -173,11 +172,3 @@ def plan(inp) -> List[object]:
             actions.append(WriteFile(path=MAILNAME, content=mailname + "\n", mode=0o644,
                                      owner="root", group="root"))
     return actions
-
-
-def is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
