@@ -26,7 +26,7 @@ ORDER = [
 class StepInput:
     profile: object            # installer.profiles.Profile
     facts: object              # installer.facts.Facts
-    answers: dict              # validated answers, defaults filled (see installer/answers.py)
+    answers: dict              # validated answers, defaults filled (see installer/answers/)
     secrets: Dict[str, str] = field(default_factory=dict)   # e.g. {"relay_password": ...}; never journaled
 
 
