@@ -766,12 +766,3 @@ def from_json(data: dict) -> Action:
     if isinstance(action, _ServiceAction):
         action._verbs = list(data.get("verbs", []))
     return action
-
-
-def all_files(actions: Iterable[Action]) -> List[str]:
-    seen: List[str] = []
-    for action in actions:
-        for path in action.files():
-            if path not in seen:
-                seen.append(path)
-    return seen

@@ -1,4 +1,4 @@
-"""The ``mailwiz`` command line (see shared/spec/cli.md).
+"""The ``mailwiz`` command line (see docs/cli.md).
 
 Headless commands never import textual: only the bare ``mailwiz`` (the
 wizard) loads the TUI.
@@ -173,11 +173,12 @@ def _confirm(args) -> bool:
     return reply in ("y", "yes", "はい")
 
 
-def _progress(entry: dict) -> None:
+def _progress(event) -> None:
+    from installer.events import Output
     from installer.journal import render_entry
-    if entry["event"] in ("output",):
+    if isinstance(event, Output):
         return
-    line = render_entry(entry, i18n.get_language())
+    line = render_entry(event.entry, i18n.get_language())
     if line:
         say(line)
 

@@ -2,7 +2,8 @@
 
 The CLI and the TUI both call these functions; nothing here prints or asks.
 Progress goes to an optional ``events`` callback (called from the thread that
-runs the plan) as small dicts, the same entries that the journal gets.
+runs the plan) as typed events (``installer/events.py``), each made from the
+entry the journal gets.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 from installer import actions as actions_mod
 from installer import platform
 from installer.actions import Action, Simulation
+from installer.events import Event, from_entry
 from installer.i18n import Msg, N_
 from installer.journal import Run, TargetLock, last_run, list_runs
 from installer.needs import Daemon
 from installer.runner import CommandFailed
 
-EventFn = Callable[[dict], None]
+EventFn = Callable[[Event], None]
 
 # Kept out of every plan diff and every comparison of a target before/after.
 OWN_PATHS = ("/var/lib/mailwiz", "/var/log/mailwiz")
@@ -132,7 +134,7 @@ class Context:
     def emit(self, event: str, **data) -> dict:
         entry = self.run_obj.append(event, **data)
         if self.events:
-            self.events(entry)
+            self.events(from_entry(entry))
         return entry
 
     def note(self, message: Msg) -> None:

@@ -348,16 +348,16 @@ class SandboxWorld(World):
         lines = []
         for index, entry in enumerate(self.state["addresses"], start=1):
             address = entry["address"]
-            family = "inet6" if ":" in address else "inet"
+            inet = "inet6" if ":" in address else "inet"
             scope = "host" if entry["ifname"] == "lo" else "global"
-            if family == "inet6":
+            if inet == "inet6":
                 tail = f"scope {scope} "
             elif scope == "host":
                 tail = f"scope host {entry['ifname']}"
             else:
                 broadcast = ipaddress.ip_interface(address).network.broadcast_address
                 tail = f"brd {broadcast} scope global {entry['ifname']}"
-            lines.append(f"{index}: {entry['ifname']}    {family} {address} {tail}\\"
+            lines.append(f"{index}: {entry['ifname']}    {inet} {address} {tail}\\"
                          "       valid_lft forever preferred_lft forever")
         return ok(argv, "\n".join(lines))
 
@@ -387,9 +387,10 @@ def seed(root: TargetRoot, profile: Profile) -> bool:
             raise SandboxProfileMismatch(seeded, profile.id)
         return False
     root.base.mkdir(parents=True, exist_ok=True)
-    state = initial_state(profile)
+    needs = _declared(profile)
+    state = initial_state(profile, needs)
     installed = set(state["packages"])
-    for entry in stock_entries(profile):
+    for entry in stock_entries(profile, needs.files):
         if entry.only_installed and entry.package not in installed:
             continue
         folder = entry.target.rsplit("/", 1)[0] or "/"

@@ -705,8 +705,12 @@ def check_source(source: str, path: str, error_classes: Set[str]) -> List[Findin
 
     imported_from_i18n: Set[str] = set()
     used_markers: Dict[str, int] = {}
-    # A module's own class or function named like a library sink (answers.Text) is not that sink.
+    # A module's own class or function named like a library sink (answers.Text) is not that sink,
+    # nor is one the project's own modules define (installer.answers.fields.Text).
     defined_here = {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    defined_here |= {alias.asname or alias.name for n in ast.walk(tree)
+                     if isinstance(n, ast.ImportFrom) and (n.module or "").startswith(("installer.", "steps."))
+                     and n.module != "installer.i18n" for alias in n.names}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "installer.i18n":
             imported_from_i18n.update(alias.asname or alias.name for alias in node.names)

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, RichLog, Static
 
-from installer import i18n
+from installer import events, i18n
 from installer.i18n import Msg, N_, _
 from installer.journal import render_entry
 from installer.tui.base import NEXT, Page
@@ -68,7 +68,7 @@ class ApplyPage(Page):
         self.running = False
         self.failure: Optional[object] = None
         self._lock = threading.Lock()
-        self._pending: List[dict] = []
+        self._pending: List[events.Event] = []
         self._posted = False
 
     # -- layout --------------------------------------------------------------------
@@ -158,10 +158,10 @@ class ApplyPage(Page):
         self.revalidate()
         self.run_engine(mode)
 
-    def _events(self, entry: dict) -> None:
-        """Called in the worker thread for every journal entry."""
+    def _events(self, event) -> None:
+        """Called in the worker thread for every event of the run (installer/events.py)."""
         with self._lock:
-            self._pending.append(entry)
+            self._pending.append(event)
             if self._posted:
                 return
             self._posted = True
@@ -201,35 +201,34 @@ class ApplyPage(Page):
             entries, self._pending = self._pending, []
             self._posted = False
         log = self.query_one("#output", RichLog)
-        for entry in entries:
-            self._track(entry)
-            line = entry_line(entry)
+        for event in entries:
+            self._track(event)
+            line = entry_line(event.entry)
             if line is not None:
                 self.lines.append(line)
                 log.write(line)
         self.query_one("#progress", ProgressBar).progress = self.done_actions
 
-    def _track(self, entry: dict) -> None:
-        event = entry.get("event")
-        step = entry.get("step")
-        if event == "run-start" and entry.get("run"):
-            self.run_id = entry["run"]
-        if event == "begin" and step:
+    def _track(self, event) -> None:
+        step = getattr(event, "step", None)
+        if isinstance(event, events.RunStart) and event.run:
+            self.run_id = event.run
+        if isinstance(event, events.Begin) and step:
             self._set_step(step, "running")
-        elif event == "done":
+        elif isinstance(event, events.Done):
             self.done_actions += 1
-        elif event == "failed" and step:
+        elif isinstance(event, events.Failed) and step:
             self._set_step(step, "failed")
-        elif event == "undo-done":
+        elif isinstance(event, events.UndoDone):
             for name, value in list(self.step_state.items()):
                 if value in ("done", "running", "failed"):
                     self._set_step(name, "undone")
-        if event in ("begin", "run-end"):
+        if isinstance(event, (events.Begin, events.RunEnd)):
             # a step is done once the next one begins or the run ends
             for name, value in list(self.step_state.items()):
                 if value == "running" and name != step:
                     self._set_step(name, "done")
-            if event == "run-end" and entry.get("status") == "ok":
+            if isinstance(event, events.RunEnd) and event.status == "ok":
                 for name, value in list(self.step_state.items()):
                     if value == "running":
                         self._set_step(name, "done")
