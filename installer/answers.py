@@ -1382,7 +1382,7 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
             elif isinstance(path, str) and ctx.root is not None and ctx.errors_at(("auth", "tls", key)) == 0:
                 try:
                     found = ctx.root.exists(path)
-                    is_dir = found and ctx.root.path(path).is_dir()
+                    is_dir = found and ctx.root.is_dir(path)
                 except (OSError, ValueError):
                     found, is_dir = False, False
                 if not found:
