@@ -228,6 +228,11 @@ class Context:
                 data = self.run_obj.read_bytes(record["preimage"])
                 if data is None:
                     raise FileNotFoundError(errno.ENOENT, "backup missing", record["preimage"])
+                meta = self.root.meta(path)
+                if (meta is not None and (meta.mode, meta.uid, meta.gid) == (record["mode"], record["uid"], record["gid"])
+                        and self.root.read_bytes(path) == data):
+                    self.root.remove_temp(path)     # a kill may have left one
+                    continue        # as it was: nothing to write (a full disk needs no room for this)
                 self.root.makedirs(os.path.dirname(path))
                 self.root.write_atomic(path, data, record["mode"], record["uid"], record["gid"])
                 self.root.set_meta(path, record["mode"], record["uid"], record["gid"])
@@ -402,11 +407,11 @@ def apply(plan: Plan, *, root, runner, answers_yaml: str, lang: str = "en", sand
         failpoints.watch_writes(root)
         meta = {"lang": lang, "profile": plan.profile.id, "sandbox": sandbox, "init": plan.init,
                 "root": str(root.base)}
-        run = Run.create(root, meta)
-        run.write_text("answers.yaml", answers_yaml)
+        run = Run.create(root, meta, {"answers.yaml": answers_yaml}, profile=plan.profile.id, sandbox=sandbox,
+                         lang=lang, actions=len(plan.actions))
         ctx = Context(root, runner, plan.profile, run, events)
-        ctx.emit("run-start", run=run.id, profile=plan.profile.id, sandbox=sandbox, lang=lang,
-                 actions=len(plan.actions))
+        if events:
+            events(run.entries()[0])
         return _execute(plan, ctx, start_seq=0, no_rollback=no_rollback, verify=verify, failpoints=failpoints)
     finally:
         root.write_hook = None
@@ -530,13 +535,17 @@ def _rollback(ctx: Context, entries: List[dict], failpoints: Failpoints) -> List
             actions_mod.KINDS[entry["kind"]].undo(ctx, entry["undo"])
             failpoints.hit("undo", number, "kill")
             ctx.emit("undo-done", seq=entry["seq"])
-        except Exception as exc:    # reported, and the rest is still undone
+        except Exception as exc:
+            # Stop here: older changes are undone only after newer ones (a file
+            # changed twice goes back step by step).  Run again, it goes on from here.
             failure = _as_failure(exc, entry["seq"], entry.get("step", ""))
             ctx.emit("undo-failed", seq=entry["seq"], error=failure.message)
             desc = entry["desc"]
             problems.append(Msg(N_("action {seq} ({desc}): {error}"), seq=entry["seq"],
                                 desc=Msg.from_json(desc) if isinstance(desc, dict) else desc,
                                 error=failure.message))
+            ctx.emit("rollback-end", status="failed")
+            return problems
     waiting: List[List[str]] = []
     for entry in run.entries():
         if entry["event"] == "after-done":
@@ -585,6 +594,10 @@ def edited_files(root, runs: List[tuple]) -> List[tuple]:
     (Run, entries) pairs) left them: changed since, by hand or otherwise."""
     edited, seen = [], set()
     for run, entries in runs:
+        if any(e["event"] == "rollback-start" for e in entries):
+            # A rollback began already (and was interrupted or failed): the files
+            # are somewhere between; it was asked about then and now goes on.
+            continue
         undone = {e["seq"] for e in entries if e["event"] == "undo-done"}
         begun = {e["seq"] for e in entries if e["event"] == "begin" and e["seq"] not in undone}
         left: Dict[str, Optional[str]] = {}

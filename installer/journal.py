@@ -143,15 +143,26 @@ class Run:
     # -- creating and opening
 
     @classmethod
-    def create(cls, root, meta: dict) -> "Run":
+    def create(cls, root, meta: dict, files: Optional[Dict[str, str]] = None, **start) -> "Run":
+        """A new run whose journal starts with its ``run-start`` entry (*start*).
+        It is made under a name no one lists and renamed into place whole, so a
+        kill while it is made leaves no run with a missing or empty journal."""
         run = cls(root, new_run_id())
+        final = run.dir_target
         private_state(root)
+        run.dir_target = f"{RUNS_DIR}/.{run.id}.new"
+        root.remove_tree(run.dir_target)
         root.private_dir(run.dir_target)
         for sub in ("backups", "undo"):
             root.private_dir(f"{run.dir_target}/{sub}")
         run.lang = meta.get("lang", "en")
         run.write_json("meta.json", meta)
         run.write_bytes("fingerprint.key", os.urandom(32))
+        for name, text in (files or {}).items():
+            run.write_text(name, text)
+        run.append("run-start", run=run.id, **start)
+        root.rename(run.dir_target, final)
+        run.dir_target = final
         return run
 
     @classmethod

@@ -376,7 +376,10 @@ class TargetRoot:
             elif mode is None:
                 mode = 0o644
             tmp = f".{at.name}.mailwiz-tmp"
-            fd = self._create_temp(at.dir_fd, tmp)
+            try:
+                fd = self._create_temp(at.dir_fd, tmp)
+            except OSError as exc:      # said of the file, not of its temporary twin
+                raise OSError(exc.errno, exc.strerror, target_path) from exc
             try:
                 try:
                     view = memoryview(data)
@@ -391,11 +394,13 @@ class TargetRoot:
                 finally:
                     os.close(fd)
                 os.rename(tmp, at.name, src_dir_fd=at.dir_fd, dst_dir_fd=at.dir_fd)
-            except BaseException:
+            except BaseException as exc:
                 try:
                     os.unlink(tmp, dir_fd=at.dir_fd)
                 except OSError:
                     pass
+                if isinstance(exc, OSError) and exc.filename in (None, tmp) and not isinstance(exc, TargetRefused):
+                    raise OSError(exc.errno, exc.strerror, target_path) from exc
                 raise
             self._fsync(at.dir_fd)
             if self.write_hook:
@@ -429,6 +434,10 @@ class TargetRoot:
         with at:
             if not at.name:
                 raise NotAFile(target_path)
+            try:    # a temporary file a kill left in the middle of writing it goes too
+                os.unlink(f".{at.name}.mailwiz-tmp", dir_fd=at.dir_fd)
+            except OSError:
+                pass
             try:
                 st = os.stat(at.name, dir_fd=at.dir_fd, follow_symlinks=False)
             except FileNotFoundError:
@@ -436,6 +445,25 @@ class TargetRoot:
             if stat_mod.S_ISDIR(st.st_mode):
                 raise NotAFile(target_path)
             os.unlink(at.name, dir_fd=at.dir_fd)
+            self._fsync(at.dir_fd)
+
+    def remove_temp(self, target_path: str) -> None:
+        """Remove the temporary twin of *target_path* that a kill may have left."""
+        try:
+            with self._resolve(target_path) as at:
+                if at.name:
+                    os.unlink(f".{at.name}.mailwiz-tmp", dir_fd=at.dir_fd)
+        except OSError:
+            pass
+
+    def rename(self, target_from: str, target_to: str) -> None:
+        """Rename within one folder (a folder of mailwiz's own, made whole)."""
+        folder, name = split_target(target_from)
+        other, new_name = split_target(target_to)
+        if folder != other:
+            raise PathEscape(target_to)
+        with self._resolve(target_from) as at:
+            os.rename(at.name, new_name, src_dir_fd=at.dir_fd, dst_dir_fd=at.dir_fd)
             self._fsync(at.dir_fd)
 
     def rmdir_if_empty(self, target_dir: str) -> None:
