@@ -367,14 +367,14 @@ def _ask(question: str) -> bool:
 
 def cmd_rollback(args, target) -> int:
     from installer import engine
-    from installer.journal import JournalDamaged, Locked, last_run
+    from installer.journal import JournalDamaged, Locked
     try:
         lock = _lock(target)
     except Locked as exc:
         say(_locked_message(exc), err=True)
         return EXIT_LOCKED
     try:
-        run_id = args.run or last_run(target.root)
+        run_id = args.run or engine.last_live_run(target.root)
         if run_id is None:
             say(_("There is no run to roll back."), err=True)
             return EXIT_BAD_INPUT

@@ -18,7 +18,7 @@ from installer import actions as actions_mod
 from installer import system
 from installer.actions import Action, Simulation
 from installer.i18n import Msg, N_
-from installer.journal import JournalDamaged, Run, TargetLock, is_locked, last_run, list_runs
+from installer.journal import JournalDamaged, Run, TargetLock, is_locked, list_runs
 from installer.root import TargetRefused
 from installer.runner import CommandFailed
 
@@ -581,6 +581,12 @@ def _forget_secrets(run: Run, entries: List[dict]) -> None:
                         pass
 
 
+def last_live_run(root) -> Optional[str]:
+    """The newest run that is not rolled back (what ``rollback`` undoes by default)."""
+    live = [r for r in list_runs(root) if Run.open(root, r).status() != "rolled-back"]
+    return live[-1] if live else None
+
+
 def newer_live_runs(root, run_id: str) -> List[str]:
     """Runs after *run_id* that are not rolled back (they built on it)."""
     return [r for r in list_runs(root) if r > run_id and Run.open(root, r).status() != "rolled-back"]
@@ -637,7 +643,7 @@ def rollback(root, runner, profile, run_id: Optional[str] = None, *, events: Opt
     lock, own_lock = _hold(root, lock)
     failpoints = _failpoints(failpoint)
     try:
-        run_id = run_id or last_run(root)
+        run_id = run_id or last_live_run(root)
         if run_id is None:
             raise FileNotFoundError("no run")
         target_run = Run.open(root, run_id)
