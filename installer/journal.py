@@ -436,6 +436,7 @@ STATUS_TEXT = {
     "fail": N_("FAIL"),
     "skip": N_("skipped"),
     "nothing": N_("nothing to do"),
+    "rollback-failed": N_("rollback did not finish"),
 }
 
 
