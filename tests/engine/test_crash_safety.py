@@ -477,6 +477,7 @@ def test_an_undo_that_fails_is_reported_and_a_second_rollback_finishes(tmp_path,
 def test_a_real_command_failure_mid_run_rolls_back_the_whole_host(tmp_path, capsys, monkeypatch):
     """Not a failpoint: the pretend host's service command itself exits 1."""
     from installer import sandbox
+    from installer.platform.world import fail
     root, before = seeded(tmp_path, "rocky-9")
     seeded_host = host_state(root)
     real_effect = sandbox.SandboxWorld.effect
@@ -484,7 +485,7 @@ def test_a_real_command_failure_mid_run_rolls_back_the_whole_host(tmp_path, caps
     def effect(self, argv):
         if list(argv[:2]) == ["systemctl", "restart"] or list(argv[:2]) == ["systemctl", "start"]:
             if argv[-1] == "dovecot":
-                return sandbox._fail(argv, 1, "Job for dovecot.service failed.")
+                return fail(argv, 1, "Job for dovecot.service failed.")
         return real_effect(self, argv)
 
     monkeypatch.setattr(sandbox.SandboxWorld, "effect", effect)

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from installer import cli, engine, facts as facts_mod, profiles, sandbox
+from installer import cli, engine, facts as facts_mod, profiles, sandbox, stockfiles
 from installer.journal import Locked, TargetLock
 from installer.root import TargetRoot
 from tests.engine.hoststate import host_state
@@ -105,7 +105,7 @@ def test_a_plan_made_stale_by_another_change_is_refused(tmp_path):
     from installer import answers
     loaded = answers.load(EXAMPLE, profile=profile, root=root)
     plan = engine.make_plan(loaded, profile, facts_mod.gather(profile, runner, root), root,
-                            stock_provider=sandbox.stock_files)
+                            stock_provider=stockfiles.stock_files)
     with open(root_dir / "etc/postfix/main.cf", "a") as handle:
         handle.write("# changed by someone else\n")
     before = snapshot(root_dir)
