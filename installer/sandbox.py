@@ -213,8 +213,8 @@ class SandboxWorld(World):
         text = self.dump()
         if text == self._saved:
             return
-        self.root.makedirs(SANDBOX_DIR)
-        self.root.write_atomic(WORLD_PATH, text.encode("utf-8"), mode=0o644)
+        self.root.private_dir(SANDBOX_DIR)
+        self.root.write_atomic(WORLD_PATH, text.encode("utf-8"), mode=0o600)
         self._saved = text
 
     def _mta_installed(self) -> bool:
@@ -396,9 +396,10 @@ def seed(root: TargetRoot, profile: Profile) -> bool:
         folder = entry.target.rsplit("/", 1)[0] or "/"
         root.makedirs(folder)
         root.write_atomic(entry.target, render_stock(entry, profile, state["hostname"]), mode=entry.mode)
-    root.makedirs(SANDBOX_DIR)
-    root.write_atomic(WORLD_PATH, _dump(state).encode("utf-8"), mode=0o644)
-    root.write_atomic(SEED_MARKER, (profile.id + "\n").encode("utf-8"), mode=0o644)
+    root.private_dir(SANDBOX_DIR.rsplit("/", 1)[0])     # mailwiz's state: root's alone
+    root.private_dir(SANDBOX_DIR)
+    root.write_atomic(WORLD_PATH, _dump(state).encode("utf-8"), mode=0o600)
+    root.write_atomic(SEED_MARKER, (profile.id + "\n").encode("utf-8"), mode=0o600)
     return True
 
 

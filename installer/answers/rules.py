@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Tuple
 
 from installer.i18n import Msg, N_
 from installer.answers.errors import Path_, _Ctx, _is_secret_key, _safe_text, _show
-from installer.answers.values import _BROAD_MSG, _rbl_verdict, _too_broad
+from installer.answers.values import PUBLIC_SUFFIXES, _BROAD_MSG, _rbl_verdict, _too_broad
 
 
 def _check_secrets(data: Any, ctx: _Ctx) -> None:
@@ -64,6 +64,12 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
     def expand(name: str) -> str:
         return name.replace("$myhostname", str(hostname)).replace("$mydomain", str(domain)).lower()
 
+    if isinstance(postfix["relay_domains"], list):
+        for index, value in enumerate(postfix["relay_domains"]):
+            if isinstance(value, str) and value.lower().lstrip(".") in PUBLIC_SUFFIXES:
+                ctx.error(("postfix", "relay_domains", index), Msg(
+                    N_("{value} is a public suffix, not one owner's domain: relaying for it relays for everyone "
+                       "under it"), value=_show(value)))
     if isinstance(postfix["destinations"], list) and isinstance(postfix["relay_domains"], list):
         local = {expand(d) for d in postfix["destinations"] if isinstance(d, str)}
         for index, value in enumerate(postfix["relay_domains"]):
@@ -88,7 +94,7 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
             elif isinstance(path, str) and ctx.root is not None and ctx.errors_at(("auth", "tls", key)) == 0:
                 try:
                     found = ctx.root.exists(path)
-                    is_dir = found and ctx.root.path(path).is_dir()
+                    is_dir = found and ctx.root.is_dir(path)
                 except (OSError, ValueError):
                     found, is_dir = False, False
                 if not found:

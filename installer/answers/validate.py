@@ -72,9 +72,16 @@ def loads(text: Any, filename: str = "answers.yaml", *, overrides: Sequence[str]
 def load(path, *, overrides: Sequence[str] = (), profile=None, root=None) -> Answers:
     """Read, parse and validate the answer file at *path*.  Raises AnswerErrors only."""
     import os
+    import stat
     filename = os.fspath(path)
     try:
-        with open(filename, "rb") as handle:
+        # Non-blocking open, then a regular file only: a FIFO or a device must not hang us.
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise AnswerErrors([AnswerError(filename, None, "", Msg(N_("this is not a regular file")))])
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise AnswerErrors([AnswerError(filename, None, "", Msg(N_("cannot read the file: {reason}"),

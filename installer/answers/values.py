@@ -46,16 +46,42 @@ _PRIVATE_BLOCKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8
                    "100.64.0.0/10", "fc00::/7", "fe80::/10", "::1/128")
 
 
+# IPv6 ranges that carry the whole IPv4 internet: Teredo (any client behind any
+# relay, RFC 4380) is never trusted; IPv4-mapped and NAT64 (RFC 6052, 8215)
+# addresses are judged as the IPv4 network they stand for.
+_TEREDO = "2001::/32"
+_IPV4_IN_IPV6 = ("::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+
+
+# Common public suffixes of two labels or more (one label, "com", is already not a
+# fully qualified name).  A short built-in list, not the whole Public Suffix List:
+# the country second levels and the shared hosting domains people meet most.
+PUBLIC_SUFFIXES = frozenset("""
+co.uk org.uk ac.uk gov.uk ltd.uk plc.uk me.uk net.uk sch.uk nhs.uk
+co.jp ne.jp or.jp ac.jp ad.jp ed.jp go.jp gr.jp lg.jp tokyo.jp osaka.jp kyoto.jp
+com.au net.au org.au edu.au gov.au id.au asn.au co.nz net.nz org.nz govt.nz ac.nz
+com.br net.br org.br gov.br com.cn net.cn org.cn gov.cn edu.cn com.hk net.hk org.hk
+com.tw net.tw org.tw edu.tw co.kr or.kr ne.kr go.kr ac.kr co.in net.in org.in firm.in gen.in ind.in
+co.za org.za gov.za com.mx org.mx com.ar com.tr com.sg com.my co.id co.th com.ph com.vn com.ua
+co.il org.il com.pl com.es co.at or.at com.ru com.de com.fr com.cy com.eg com.sa com.pk
+eu.com us.com uk.com github.io gitlab.io herokuapp.com blogspot.com appspot.com cloudfront.net
+amazonaws.com azurewebsites.net netlify.app vercel.app pages.dev workers.dev
+""".split())
+
+
 def _too_broad(net) -> bool:
     """True when trusting *net* would trust too much of the internet (see the module docstring)."""
     import ipaddress
     if net.version == 6:
-        mapped = ipaddress.ip_network("::ffff:0:0/96")
-        if net.prefixlen >= 96 and net.subnet_of(mapped):
-            net = ipaddress.ip_network("%s/%d" % (ipaddress.ip_address(int(net.network_address) & 0xFFFFFFFF),
-                                                  net.prefixlen - 96))
-        elif net.prefixlen < 96 and net.supernet_of(mapped):
+        if net.overlaps(ipaddress.ip_network(_TEREDO)):
             return True
+        for block in map(ipaddress.ip_network, _IPV4_IN_IPV6):
+            if net.subnet_of(block) and net.prefixlen >= 96:
+                net = ipaddress.ip_network("%s/%d" % (
+                    ipaddress.ip_address(int(net.network_address) & 0xFFFFFFFF), net.prefixlen - 96))
+                break
+            if net.overlaps(block):
+                return True
     private = any(net.version == block.version and net.subnet_of(block)
                   for block in (ipaddress.ip_network(b) for b in _PRIVATE_BLOCKS))
     if net.version == 4:

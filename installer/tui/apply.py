@@ -188,9 +188,17 @@ class ApplyPage(Page):
                                        events=self._events, no_rollback=True, verify=state.verifier(plan),
                                        failpoint="")
         except Exception as exc:   # shown on the page: a traceback would vanish with the terminal
-            from installer.journal import Locked
-            text = (_("Another mailwiz run holds the lock on this target.") if isinstance(exc, Locked)
-                    else f"{type(exc).__name__}: {exc}")
+            from installer.journal import JournalDamaged, Locked
+            from installer.root import TargetRefused
+            if isinstance(exc, Locked):
+                text = _("Another mailwiz run holds the lock on this target.")
+            elif isinstance(exc, engine.StalePlan):
+                text = Msg(N_("The target changed after this plan was made ({paths}); go back to the review "
+                              "page for a new plan."), paths=", ".join(exc.paths)).render()
+            elif isinstance(exc, (TargetRefused, JournalDamaged)):
+                text = str(exc.message)
+            else:
+                text = f"{type(exc).__name__}: {exc}"
             self.post_message(self.Finished(None, text))
             return
         self.post_message(self.Finished(result))
