@@ -414,7 +414,7 @@ def apply(plan: Plan, *, root, runner, answers_yaml: str, lang: str = "en", sand
                          lang=lang, actions=len(plan.actions))
         ctx = Context(root, runner, plan.profile, run, events)
         if events:
-            events(run.entries()[0])
+            events(from_entry(run.entries()[0]))
         return _execute(plan, ctx, start_seq=0, no_rollback=no_rollback, verify=verify, failpoints=failpoints)
     finally:
         root.write_hook = None
