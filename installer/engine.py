@@ -394,4 +394,5 @@ def interrupted_runs(root) -> List[str]:
     from installer.journal import is_locked
     if is_locked(root):
         return []
-    return [r for r in list_runs(root) if Run.open(root, r).status() == "interrupted"]
+    from installer.journal import summaries
+    return [run_id for run_id, _, status in summaries(root) if status == "interrupted"]

@@ -12,7 +12,7 @@ import errno
 import fcntl
 import json
 import os
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from installer.i18n import Msg, N_, translate
 
@@ -20,6 +20,10 @@ STATE_DIR = "/var/lib/mailwiz"
 RUNS_DIR = STATE_DIR + "/runs"
 LOG_DIR = "/var/log/mailwiz"
 LOCK_PATH = STATE_DIR + "/lock"
+# One line per run start and end: what `mailwiz log` lists, without reading
+# every journal (see summaries()).
+INDEX_PATH = STATE_DIR + "/runs.jsonl"
+END_EVENTS = ("run-end", "rollback-end")
 
 
 def new_run_id() -> str:
@@ -99,6 +103,7 @@ class Run:
             run.dir.joinpath(sub).mkdir(mode=0o700, exist_ok=True)
         run.lang = meta.get("lang", "en")
         run.write_json("meta.json", meta)
+        run._index(meta.get("profile", "?"), "interrupted", 0)
         return run
 
     @classmethod
@@ -143,7 +148,15 @@ class Run:
         if line is not None:
             self._log.write(line + "\n")
             self._log.flush()
+        if event in END_EVENTS:
+            self._index(self.meta().get("profile", "?"), entry["status"], os.fstat(self._journal.fileno()).st_size)
         return entry
+
+    def _index(self, profile: str, status: str, journal_size: int) -> None:
+        """Record the run's status in the index, with the journal's size it was read from."""
+        line = json.dumps({"run": self.id, "profile": profile, "status": status, "size": journal_size})
+        with open(self.root.path(INDEX_PATH), "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
     def close(self) -> None:
         for handle in (self._journal, self._log):
@@ -184,6 +197,39 @@ def list_runs(root) -> List[str]:
         return sorted(p.name for p in folder.iterdir() if p.is_dir())
     except FileNotFoundError:
         return []
+
+
+def summaries(root) -> List[Tuple[str, str, str]]:
+    """(run id, profile, status) of every run, oldest first.
+
+    From the index where its line was written at the journal's present size
+    (one stat per run); else, for a run killed between its journal and the
+    index, or made by a mailwiz without the index, from the run's own files.
+    """
+    index: Dict[str, dict] = {}
+    try:
+        with open(root.path(INDEX_PATH), encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue      # a torn last line after a kill
+                index[item["run"]] = item
+    except FileNotFoundError:
+        pass
+    out = []
+    for run_id in list_runs(root):
+        item = index.get(run_id)
+        try:
+            size = root.path(f"{RUNS_DIR}/{run_id}/journal.jsonl").stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if item is not None and item.get("size") == size:
+            out.append((run_id, item["profile"], item["status"]))
+        else:
+            run = Run.open(root, run_id)
+            out.append((run_id, run.meta().get("profile", "?"), run.status()))
+    return out
 
 
 def last_run(root) -> Optional[str]:
