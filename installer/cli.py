@@ -147,7 +147,7 @@ class Target:
         if self.sandbox and os.path.abspath(root_dir) == "/":
             raise UsageError(_("The sandbox cannot use / as its root; give --root DIR."))
         self.root_dir = root_dir
-        self.root = TargetRoot(root_dir)
+        self.root = TargetRoot(root_dir, durable=not self.sandbox)
         self._runner = None
 
     @property

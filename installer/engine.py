@@ -196,7 +196,7 @@ class Context:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            self.run_obj.root.sync(handle.fileno())
 
     def restore(self, records: Sequence[dict]) -> None:
         for record in records:

@@ -2,8 +2,12 @@
 
 The journal (``journal.jsonl``) is language-neutral: messages are stored as
 msgid + parameters; the human log (``var/log/mailwiz/RUN.log``) is the same
-events rendered in the run's language.  Every entry is flushed and fsync'd
-before the action it describes runs and after it finishes.
+events rendered in the run's language.  Every entry is flushed as it is
+written; the entries that record a change of state (an action begun, done,
+failed or undone, a run or rollback started or ended) are also fsync'd, which
+makes the lines before them durable too: an action's ``begin`` is on disk
+before the action runs.  A sandbox root (``TargetRoot.durable`` false) is
+never fsync'd.
 """
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ LOCK_PATH = STATE_DIR + "/lock"
 # every journal (see summaries()).
 INDEX_PATH = STATE_DIR + "/runs.jsonl"
 END_EVENTS = ("run-end", "rollback-end")
+# Entries fsync'd when written (the others -- step titles, commands, their
+# output, notes, checks -- become durable with the next of these).
+DURABLE_EVENTS = frozenset({"run-start", "begin", "done", "failed", "undo-begin", "undo-done", "undo-failed",
+                            "rollback-start"} | set(END_EVENTS))
 
 
 def new_run_id() -> str:
@@ -143,7 +151,8 @@ class Run:
             self._log = open(self.log_path, "a", encoding="utf-8")
         self._journal.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
         self._journal.flush()
-        os.fsync(self._journal.fileno())
+        if event in DURABLE_EVENTS:
+            self.root.sync(self._journal.fileno())
         line = render_entry(entry, self.lang)
         if line is not None:
             self._log.write(line + "\n")

@@ -2,7 +2,8 @@
 
 Paths are given as the target sees them (``/etc/postfix/main.cf``); with
 ``--root DIR`` they live under DIR.  Writes are atomic: a temporary file in
-the same folder, fsync, rename, then fsync of the folder.
+the same folder, fsync, rename, then fsync of the folder (fsyncs only on a
+durable root: not in the sandbox).
 """
 from __future__ import annotations
 
@@ -27,8 +28,16 @@ class PathEscape(ValueError):
 
 
 class TargetRoot:
-    def __init__(self, base: str = "/"):
+    def __init__(self, base: str = "/", durable: bool = True):
         self.base = Path(base).resolve()
+        # fsync what is written (files, their folders, the journal).  A sandbox
+        # root is a scratch copy: flushed writes survive a killed process, and a
+        # power cut there loses nothing worth a disk flush per write.
+        self.durable = durable
+
+    def sync(self, fd: int) -> None:
+        if self.durable:
+            os.fsync(fd)
 
     @property
     def is_host(self) -> bool:
@@ -108,7 +117,7 @@ class TargetRoot:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                self.sync(handle.fileno())
             os.chmod(tmp, mode)
             if (uid != -1 or gid != -1) and os.geteuid() == 0:
                 os.chown(tmp, uid, gid)
@@ -141,8 +150,9 @@ class TargetRoot:
         except OSError:
             pass
 
-    @staticmethod
-    def _fsync_dir(folder: Path) -> None:
+    def _fsync_dir(self, folder: Path) -> None:
+        if not self.durable:
+            return
         try:
             fd = os.open(folder, os.O_RDONLY)
         except OSError:
