@@ -343,6 +343,10 @@ def row_commands(table: Table, child: Child, answers: Path, seed: Path, runs: in
         found = samples(lambda: run(child.mailwiz(*args), child), runs)
         m = wall(found)
         table.add("3", name, ms_cpu(found), f"python -c pass {ms(floor)}", "", f"< {target * 1000:.0f} ms", m < target)
+    probe = ("import sys; from installer.cli import main; main(sys.argv[1:]); "
+             "print(len(sys.modules), any(m.split('.')[0] == 'textual' for m in sys.modules))")
+    count, textual = run([child.python, "-c", probe, *cases[0][1], "--profile", PROFILE], child).out.split()[-2:]
+    table.add("3", "modules the headless plan imports", count, "", "", "no textual", textual == "False")
 
 
 MINIMAL_APP = """
