@@ -69,13 +69,16 @@ def test_journal_share_counts_commands_by_tool(tmp_path):
         {"t": "2026-01-01T00:00:33.500+00:00", "event": "done"},
         {"t": "2026-01-01T00:00:33.600+00:00", "event": "command", "command": "postmap hash:/etc/postfix/access"},
         {"t": "2026-01-01T00:00:33.700+00:00", "event": "done"},
-        {"t": "2026-01-01T00:00:34.000+00:00", "event": "run-end", "status": "ok"},
+        {"t": "2026-01-01T00:00:34.500+00:00", "event": "check", "result": "pass"},
+        {"t": "2026-01-01T00:00:36.700+00:00", "event": "check", "result": "pass"},
+        {"t": "2026-01-01T00:00:37.700+00:00", "event": "run-end", "status": "ok"},
     ]
     journal = tmp_path / "journal.jsonl"
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
     share = bench.journal_share(journal)
-    assert share["total"] == pytest.approx(34.0, abs=1e-3)
+    assert share["total"] == pytest.approx(37.7, abs=1e-3)
+    assert share["self-test"] == pytest.approx(4.0, abs=1e-3)
     assert share["package manager"] == pytest.approx(30.1, abs=1e-3)
     assert share["services"] == pytest.approx(3.0, abs=1e-3)
     assert share["other commands"] == pytest.approx(0.1, abs=1e-3)
-    assert share["mailwiz"] == pytest.approx(0.8, abs=1e-3)
+    assert share["mailwiz"] == pytest.approx(0.5, abs=1e-3)   # before each command: 0.2 + 0.2 + 0.1
