@@ -595,11 +595,19 @@ def apply_on_booted_machine(work: Path) -> Tuple[Path, float]:
     """A real ``mailwiz apply`` on a freshly booted Debian 13 machine of tests/targets
     (mailwiz installed there as the README says); its journal and the apply's wall time."""
     sys.path.insert(0, str(PROJECT))
-    from tests.targets.flow import Target
+    from tests.targets.flow import ANSWERS_INSIDE, Target
     from tests.targets.machine import Machine
     machine = Machine.boot("13")
     try:
         target = Target(machine).prepare()
+        started = time.perf_counter()
+        machine.run(["true"])
+        enter = time.perf_counter() - started
+        started = time.perf_counter()
+        target.mailwiz("plan", "--answers", ANSWERS_INSIDE)
+        plan = time.perf_counter() - started
+        print(f"bench: on the machine, entering it {enter:.2f} s; mailwiz plan (facts, apt queries) {plan:.1f} s",
+              file=sys.stderr)
         proc, seconds = target.apply()
         if proc.returncode != 0:
             raise SystemExit("bench: apply on the booted machine failed:\n" + (proc.stdout or "")[-3000:])
