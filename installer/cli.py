@@ -340,14 +340,10 @@ def cmd_resume(args, target) -> int:
 
 
 def cmd_log(args, target) -> int:
-    from installer.journal import Run, iter_log, list_runs
+    from installer.journal import STATUS_TEXT, Run, iter_log, summaries
     if not args.run:
-        for run_id in list_runs(target.root):
-            run = Run.open(target.root, run_id)
-            meta = run.meta()
-            status = run.status()
-            from installer.journal import STATUS_TEXT
-            say(f"{run_id}  {meta.get('profile', '?'):14} {_(STATUS_TEXT.get(status, status))}")
+        for run_id, profile, status in summaries(target.root):
+            say(f"{run_id}  {profile:14} {_(STATUS_TEXT.get(status, status))}")
         return EXIT_OK
     try:
         run = Run.open(target.root, args.run)

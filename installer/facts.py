@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Tuple
@@ -186,6 +185,7 @@ def _hostname(runner, sandbox: bool) -> str:
     result = runner.query(["hostname", "-f"])
     name = result.stdout.strip().splitlines()[0].strip() if result.ok and result.stdout.strip() else ""
     if not name and not sandbox:
+        import socket   # only here: a sandbox never needs it
         name = socket.getfqdn()
     return name or "localhost"
 

@@ -445,3 +445,12 @@ def iter_log(run: Run, lang: str) -> Iterator[str]:
         line = render_entry(entry, lang)
         if line is not None:
             yield line
+
+
+def summaries(root) -> List[tuple]:
+    """(run id, profile, status) of every run, oldest first."""
+    out = []
+    for run_id in list_runs(root):
+        run = Run.open(root, run_id)
+        out.append((run_id, run.meta().get("profile", "?"), run.status()))
+    return out

@@ -6,7 +6,7 @@ and ``_()`` at compose time, so switching the language is a ``recompose()``.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Iterable
+from typing import ClassVar, Dict, Iterable, Tuple
 
 from textual import on
 from textual.app import ComposeResult
@@ -42,6 +42,9 @@ class Page(Screen):
         self.first = first
         # input id -> answer key path, for marking errors at the field
         self.fields: Dict[str, str] = {}
+        # input id -> (its Input, its error line), kept from compose: a keystroke
+        # then marks the fields without searching the screen for them
+        self.field_widgets: Dict[str, Tuple[Input, Static]] = {}
 
     # -- composition -------------------------------------------------------------
 
@@ -70,12 +73,14 @@ class Page(Screen):
         """A labelled input bound to an answer key, with its error line below."""
         widget_id = "f-" + key.replace(".", "-").replace("_", "-")
         self.fields[widget_id] = key
+        box = Input(value=value, id=widget_id, password=password, placeholder=placeholder, classes="field-input")
+        error_line = Static("", id="err-" + widget_id, classes="field-error")
+        self.field_widgets[widget_id] = (box, error_line)
         yield Label(label, classes="field-label")
-        yield Input(value=value, id=widget_id, password=password, placeholder=placeholder,
-                    classes="field-input")
+        yield box
         if help:
             yield Static(help, classes="field-help")
-        yield Static("", id="err-" + widget_id, classes="field-error")
+        yield error_line
 
     # -- validation --------------------------------------------------------------
 
@@ -83,19 +88,30 @@ class Page(Screen):
         self.revalidate()
 
     def revalidate(self) -> None:
-        """Mark each field with its errors; Next only while the page is valid."""
+        """Mark each field with its errors; Next only while the page is valid.
+
+        Runs on every keystroke: the answers are validated once, and only a
+        field whose errors changed is redrawn."""
         errors = self.state.errors() if self.PAGE else []
         for widget_id, key in self.fields.items():
-            texts = [text for path, text in errors if under(path, key)]
-            for box in self.query("#err-" + widget_id):
-                box.update("\n".join(texts))
-                box.display = bool(texts)
-            for box in self.query("#" + widget_id):
-                box.set_class(bool(texts), "-invalid-answer")
-        self.query_one("#next", Button).disabled = not self.can_go_next()
+            texts = "\n".join(text for path, text in errors if under(path, key))
+            box, error_line = self.field_widgets[widget_id]
+            if getattr(error_line, "shown_text", None) != texts:
+                error_line.shown_text = texts
+                error_line.update(texts)
+                error_line.display = bool(texts)
+            box.set_class(bool(texts), "-invalid-answer")
+        self.errors_now = self.last_errors = errors
+        try:
+            self.query_one("#next", Button).disabled = not self.can_go_next()
+        finally:
+            self.errors_now = None
+
+    errors_now = None     # the errors revalidate() just computed, while it runs
+    last_errors = None    # and after it ran (for pages that mark more than fields)
 
     def can_go_next(self) -> bool:
-        return self.state.page_valid(self.PAGE) if self.PAGE else True
+        return self.state.page_valid(self.PAGE, self.errors_now) if self.PAGE else True
 
     def set_answer(self, key: str, text: str) -> None:
         """Store typed text into the answers; pages override for typed values."""

@@ -38,7 +38,7 @@ class DovecotPage(Page):
 
     def revalidate(self) -> None:
         super().revalidate()
-        texts = [text for path, text in self.state.errors_under(("dovecot.protocols",))]
+        texts = [text for path, text in self.state.errors_under(("dovecot.protocols",), self.last_errors)]
         for box in self.query("#err-protocols"):
             box.update("\n".join(texts))
             box.display = bool(texts)

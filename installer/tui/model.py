@@ -185,11 +185,13 @@ class WizardState:
                 out["postfix.message_size_limit_mb"] = _("Type a whole number of MiB, e.g. 10.")
         return out
 
-    def errors_under(self, prefixes: Sequence[str]) -> List[Tuple[str, str]]:
-        return [(key, text) for key, text in self.errors() if any(under(key, p) for p in prefixes)]
+    def errors_under(self, prefixes: Sequence[str], errors=None) -> List[Tuple[str, str]]:
+        """The errors under *prefixes*; of *errors* when given (already computed), else of errors()."""
+        return [(key, text) for key, text in (self.errors() if errors is None else errors)
+                if any(under(key, p) for p in prefixes)]
 
-    def page_valid(self, page: str) -> bool:
-        return not self.errors_under(PAGE_KEYS.get(page, ()))
+    def page_valid(self, page: str, errors=None) -> bool:
+        return not self.errors_under(PAGE_KEYS.get(page, ()), errors)
 
     def validated(self) -> dict:
         """The answers as the engine takes them (defaults filled, checked)."""
