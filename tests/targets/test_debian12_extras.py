@@ -23,8 +23,8 @@ import yaml
 from tests import mailcheck
 from tests.targets import flow
 from tests.targets.flow import RUNS, Target
-from tests.terminal.tmux import Tmux
-from tests.terminal.wizard import confirm_apply, on_page, text, walk_to_review
+from tests.terminal.tmux import ScreenTimeout, Tmux, squeeze
+from tests.terminal.wizard import confirm_apply, focus_field, on_page, replace_field, text
 
 pytestmark = flow.PYTESTMARK
 
@@ -88,6 +88,48 @@ class SshClient:
 
 
 WIZARD = shlex.join(["env", "TERM=xterm-256color", "LANG=C.UTF-8", flow.MAILWIZ, "--lang", "ja"])
+
+
+def walk_to_review(term: Tmux, lang: str, *, hostname: str, alias: str) -> None:
+    """tests.terminal.wizard.walk_to_review for a real host reached over SSH:
+    longer waits (the facts of a real host, a loaded machine), and the host name
+    typed again when the screen does not show it.  Seen once under load: the
+    field was empty after Home, Ctrl+K and the typing, while the domain had
+    followed the typed name (noted in the report; not understood yet)."""
+    on_page(term, 1, lang, "English", "日本語", timeout=60)
+    term.keys("C-n")
+    on_page(term, 2, lang, text("Host name", lang), timeout=60)
+    term.keys("C-n")
+    on_page(term, 3, lang, "postfix", "dovecot", timeout=60)
+    term.keys("C-n")
+    label = text("Host name (fully qualified)", lang)
+    on_page(term, 4, lang, label)
+    focus_field(term, label)
+    domain = hostname.split(".", 1)[1]
+
+    def typed(screen: str) -> bool:
+        lines = [line for line in screen.splitlines() if domain in line]
+        return any(hostname in line for line in lines) and any(hostname not in line for line in lines)
+
+    for attempt in range(3):
+        replace_field(term, hostname)
+        try:
+            term.wait_until(typed, "host name {} and the derived domain {}".format(hostname, domain), timeout=20)
+            break
+        except ScreenTimeout:
+            if attempt == 2:
+                raise
+    term.keys("C-n")
+    for number in (5, 6, 7):
+        on_page(term, number, lang)
+        term.keys("C-n")
+    label = text("Forward root's mail to (an address or a local user)", lang)
+    on_page(term, 8, lang, label)
+    focus_field(term, label)
+    replace_field(term, alias)
+    term.wait_until(lambda screen: squeeze(alias) in squeeze(screen), "the alias " + alias)
+    term.keys("C-n")
+    on_page(term, 9, lang, text("Save the answers for replay in", lang))
 
 
 def _alive_inside(machine, pid: int) -> bool:
