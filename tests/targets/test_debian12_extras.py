@@ -194,7 +194,9 @@ def test_wizard_over_ssh_in_japanese_cut_then_whole_run_then_admin_edit(boot, tm
         on_page(term, 10, lang, text("Finished. Next shows the results.", lang), timeout=APPLY_WAIT)
         seconds = time.monotonic() - started
         term.keys("Enter")
-        on_page(term, 11, lang, text("Answers for replay", lang))
+        # A real run lists the self-test's checks here (the sandbox has none), so
+        # what follows them may be below the fold: the page and the result.
+        on_page(term, 11, lang, text("succeeded", lang))
         term.keys("C-n")
         assert term.wait_exit(timeout=15) == 0, term.everything()
     finally:
