@@ -311,12 +311,28 @@ class Machine:
         return time.monotonic() - started
 
 
+SKIPPED_DIRS = {".git", ".venv", "__pycache__", "mailwiz-sandbox", "build"}
+
+
+def _project_files() -> List[str]:
+    """The project's tracked and new (not ignored) files; without git, every file
+    outside the folders a checkout does not ship."""
+    try:
+        listed = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z", "--cached", "--others",
+                                 "--exclude-standard"], capture_output=True, check=True, timeout=60).stdout
+        return [rel for rel in listed.decode().split("\0") if rel]
+    except (OSError, subprocess.CalledProcessError):
+        found = []
+        for folder, dirs, files in os.walk(PROJECT):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+            found += [os.path.relpath(os.path.join(folder, name), PROJECT) for name in files]
+        return found
+
+
 def copy_checkout(dest: Path) -> None:
-    """The project's tracked and new (not ignored) files, as they are on disk."""
-    listed = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], capture_output=True, check=True, timeout=60).stdout
+    """The project's files, as they are on disk."""
     dest.mkdir(parents=True, exist_ok=True)
-    for rel in filter(None, listed.decode().split("\0")):
+    for rel in _project_files():
         source = PROJECT / rel
         if not source.is_file():
             continue          # deleted in the work tree
