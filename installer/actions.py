@@ -50,6 +50,9 @@ class Simulation:
         self.modes: Dict[str, Optional[int]] = {}
         self.original: Dict[str, Optional[bytes]] = {}
         self.original_modes: Dict[str, Optional[int]] = {}
+        # What each file read held when the plan was made: apply checks the
+        # target still holds it (a plan made stale by another run is refused).
+        self.seen: Dict[str, Optional[tuple]] = {}
         self.changed: Set[str] = set()
         self.packages: Set[str] = set(facts.installed)
         self.services: Dict[str, ServiceState] = {
@@ -62,6 +65,7 @@ class Simulation:
         if path not in self.files:
             data = self.root.read_bytes(path)
             meta = self.root.meta(path)
+            self.seen[path] = None if data is None else (data, meta.mode if meta else None)
             self.files[path] = self.original[path] = data
             self.modes[path] = self.original_modes[path] = meta.mode if meta else None
 
@@ -107,9 +111,51 @@ def watched(changed: Iterable[str], watch: Sequence[str]) -> bool:
     return any(p in exact or (folders and p.startswith(folders)) for p in changed)
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _list_of(kind):
+    return lambda v: isinstance(v, list) and all(isinstance(x, kind) for x in v)
+
+
+def _text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _file_record_problem(record) -> Optional[Msg]:
+    if not isinstance(record, dict) or not _text(record.get("path")) or not record["path"].startswith("/"):
+        return Msg(N_("a file record without a path"))
+    if not isinstance(record.get("existed"), bool) or not _list_of(str)(record.get("missing_dirs", [])):
+        return Msg(N_("the file record of {path} is incomplete"), path=record["path"])
+    if record["existed"]:
+        preimage = record.get("preimage")
+        if not _text(preimage) or not preimage.startswith("undo/") or ".." in preimage.split("/"):
+            return Msg(N_("the file record of {path} names no backup"), path=record["path"])
+        if not all(_is_int(record.get(k)) for k in ("mode", "uid", "gid")):
+            return Msg(N_("the file record of {path} has no mode or owner"), path=record["path"])
+    return None
+
+
 class Action:
     kind: ClassVar[str] = ""
     step: str = ""          # set by the engine: the step that planned it
+    # The undo record's keys and how each must look (checked before a rollback uses it).
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {"files": list}
+
+    @classmethod
+    def check_record(cls, record: dict) -> Optional[Msg]:
+        """What makes *record* (from the journal) unusable for undo, or None."""
+        for key, valid in cls.RECORD_KEYS.items():
+            if valid is list:
+                valid = lambda v: isinstance(v, list)   # noqa: E731
+            if key not in record or not valid(record[key]):
+                return Msg(N_("the undo record has no valid {key}"), key=key)
+        for file_record in record.get("files", []):
+            problem = _file_record_problem(file_record)
+            if problem:
+                return problem
+        return None
 
     def describe(self) -> Msg:
         raise NotImplementedError
@@ -346,6 +392,9 @@ class RunCommand(Action):
     stdin: Optional[str] = None
     description: Optional[dict] = None   # Msg.to_json(); default: "Run <command>"
     reversible: bool = True              # False: undo cannot take it back (a package update)
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {
+        "files": list, "argv": _list_of(str),
+        "undo_argv": lambda v: v is None or (_list_of(str)(v) and bool(v))}
 
     def describe(self) -> Msg:
         if self.description:
@@ -433,6 +482,10 @@ class InstallPackages(Action):
     # could not remove while it held those).  Files are restored to their
     # pre-images; a folder ("/"-ended) that did not exist before goes entirely.
     leaves: List[str] = field(default_factory=list)
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {
+        "before": _list_of(str), "requested": _list_of(str), "files": list,
+        "folders": lambda v: isinstance(v, list) and all(
+            isinstance(f, dict) and _text(f.get("path")) and isinstance(f.get("existed"), bool) for f in v)}
 
     def describe(self) -> Msg:
         return Msg(N_("Install packages: {packages}"), packages=" ".join(self.packages))
@@ -504,6 +557,7 @@ class RemovePackages(Action):
 
     kind: ClassVar[str] = "remove_packages"
     packages: List[str] = field(default_factory=list)
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {"removed": _list_of(str)}
 
     def describe(self) -> Msg:
         return Msg(N_("Remove packages: {packages}"), packages=" ".join(self.packages))
@@ -566,6 +620,9 @@ class _ServiceAction(Action):
     # without an init system only it knows the commands.
     daemon: Optional[dict] = None
     _verbs: List[str] = field(default_factory=list, repr=False)
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {
+        "name": _text, "init": _text, "was_enabled": lambda v: isinstance(v, bool),
+        "was_running": lambda v: isinstance(v, bool), "verbs": _list_of(str)}
 
     def describe(self) -> Msg:
         return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
@@ -695,6 +752,8 @@ class SetAlternative(Action):
     kind: ClassVar[str] = "set_alternative"
     group: str = "mta"
     path: str = ""
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {
+        "group": _text, "previous": lambda v: v is None or _text(v), "mode": lambda v: v is None or _text(v)}
 
     def describe(self) -> Msg:
         return Msg(N_("Make {path} the system {group}"), path=self.path, group=self.group)
@@ -731,6 +790,7 @@ class OpenPorts(Action):
     kind: ClassVar[str] = "open_ports"
     tool: str = "firewalld"
     ports: List[str] = field(default_factory=list)
+    RECORD_KEYS: ClassVar[Dict[str, Callable]] = {"tool": _text, "opened": _list_of(str)}
 
     def describe(self) -> Msg:
         return Msg(N_("Open ports in {tool}: {ports}"), tool=self.tool, ports=" ".join(self.ports))
@@ -766,12 +826,3 @@ def from_json(data: dict) -> Action:
     if isinstance(action, _ServiceAction):
         action._verbs = list(data.get("verbs", []))
     return action
-
-
-def all_files(actions: Iterable[Action]) -> List[str]:
-    seen: List[str] = []
-    for action in actions:
-        for path in action.files():
-            if path not in seen:
-                seen.append(path)
-    return seen

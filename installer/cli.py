@@ -1,4 +1,4 @@
-"""The ``mailwiz`` command line (see shared/spec/cli.md).
+"""The ``mailwiz`` command line (see docs/cli.md).
 
 Headless commands never import textual: only the bare ``mailwiz`` (the
 wizard) loads the TUI.
@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                        ("resume", _("finish a run that was interrupted"))):
         p = sub.add_parser(name, parents=[common], help=text)
         p.add_argument("run", nargs="?", metavar="RUN", help=_("the run id (default: the newest)"))
+        if name == "rollback":
+            p.add_argument("--chain", action="store_true",
+                           help=_("also roll back every later run that is not rolled back, newest first"))
+            p.add_argument("--force", action="store_true",
+                           help=_("roll back even files changed since the run, losing those changes"))
     p = sub.add_parser("log", parents=[common], help=_("a run's step log; without RUN, the list of runs"))
     p.add_argument("run", nargs="?", metavar="RUN", help=_("the run id"))
     p.add_argument("--json", action="store_true", help=_("print the JSON journal"))
@@ -131,8 +136,8 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _plan_for(target, loaded):
-    return session.make_plan(target, loaded, session.secrets(loaded))
+def _plan_for(target, loaded, changed=()):
+    return session.make_plan(target, loaded, session.secrets(loaded), changed=changed)
 
 
 def print_plan(plan) -> None:
@@ -173,33 +178,54 @@ def _confirm(args) -> bool:
     return reply in ("y", "yes", "はい")
 
 
-def _progress(entry: dict) -> None:
+def _progress(event) -> None:
+    from installer.events import Output
     from installer.journal import render_entry
-    if entry["event"] in ("output",):
+    if isinstance(event, Output):
         return
-    line = render_entry(entry, i18n.get_language())
+    line = render_entry(event.entry, i18n.get_language())
     if line:
         say(line)
+
+
+def _lock(target):
+    """The target lock, held by this command until it ends (the plan it shows
+    is the plan it runs: no other run can change the target in between)."""
+    from installer.journal import TargetLock
+    target.runner          # a sandbox root is seeded first
+    return TargetLock(target.root).acquire()
+
+
+def _locked_message(exc) -> str:
+    if exc.pid:
+        return Msg(N_("Another mailwiz run (process {pid}) holds the lock on this target."), pid=exc.pid).render()
+    return _("Another mailwiz run holds the lock on this target.")
 
 
 def cmd_apply(args, target) -> int:
     from installer import engine
     from installer.journal import Locked
     loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
-    plan = _plan_for(target, loaded)
-    print_plan(plan)
-    if plan.empty:
-        return EXIT_OK
-    if not _confirm(args):
-        say(_("Nothing was changed."))
-        return EXIT_OK
+    session.secrets(loaded)      # a missing password is bad input, before anything is seeded
     try:
+        lock = _lock(target)
+    except Locked as exc:
+        say(_locked_message(exc), err=True)
+        return EXIT_LOCKED
+    try:
+        plan = _plan_for(target, loaded)
+        print_plan(plan)
+        if plan.empty:
+            return EXIT_OK
+        if not _confirm(args):
+            say(_("Nothing was changed."))
+            return EXIT_OK
         result = engine.apply(plan, root=target.root, runner=target.runner, answers_yaml=answers.dump(loaded),
                               lang=i18n.get_language(), sandbox=target.sandbox, events=_progress,
-                              no_rollback=args.no_rollback, verify=session.verifier(target, plan))
-    except Locked:
-        say(_("Another mailwiz run holds the lock on this target."), err=True)
-        return EXIT_LOCKED
+                              no_rollback=args.no_rollback, verify=session.verifier(target, plan),
+                              failpoint=args.failpoint, lock=lock)
+    finally:
+        lock.release()
     return _report(result, target)
 
 
@@ -211,53 +237,105 @@ def _report(result, target) -> int:
     say(Msg(N_("Step {step} failed: {error}"), step=result.failed_step, error=str(result.error)).render(), err=True)
     if result.status == "rolled-back":
         say(_("The run was rolled back."), err=True)
+    elif result.status == "rollback-failed":
+        _say_undo_errors(result)
     say(Msg(N_("Log: {log}"), log=str(log)).render(), err=True)
     return EXIT_FAILED
 
 
+def _say_undo_errors(result) -> None:
+    say(_("The rollback did not finish; these changes are still on the target:"), err=True)
+    for problem in result.undo_errors:
+        say("  " + str(problem), err=True)
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes", "はい")
+
+
 def cmd_rollback(args, target) -> int:
     from installer import engine
-    from installer.journal import Locked, last_run
-    run_id = args.run or last_run(target.root)
-    if run_id is None:
-        say(_("There is no run to roll back."), err=True)
-        return EXIT_BAD_INPUT
+    from installer.journal import JournalDamaged, Locked
     try:
-        result = engine.rollback(target.root, target.runner, target.profile, run_id, events=_progress)
-    except Locked:
-        say(_("Another mailwiz run holds the lock on this target."), err=True)
+        lock = _lock(target)
+    except Locked as exc:
+        say(_locked_message(exc), err=True)
         return EXIT_LOCKED
+    try:
+        run_id = args.run or engine.last_live_run(target.root)
+        if run_id is None:
+            say(_("There is no run to roll back."), err=True)
+            return EXIT_BAD_INPUT
+        force = getattr(args, "force", False)
+        while True:
+            try:
+                result = engine.rollback(target.root, target.runner, target.profile, run_id, events=_progress,
+                                         failpoint=args.failpoint, lock=lock, force=force,
+                                         chain=getattr(args, "chain", False))
+                break
+            except engine.EditedSince as exc:
+                say(_("These files were changed after the run; rolling back loses those changes:"), err=True)
+                for changed_by, path in exc.edited:
+                    say(f"  {path}", err=True)
+                if not _ask(_("Roll back anyway? [y/N] ")):
+                    say(_("Nothing was changed. Use --force to roll back anyway."), err=True)
+                    return EXIT_BAD_INPUT
+                force = True
     except FileNotFoundError:
         say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
         return EXIT_BAD_INPUT
+    except engine.NewerRuns as exc:
+        say(Msg(N_("Later runs build on run {run}: {runs}. Roll them back first, or use --chain to roll back "
+                   "all of them, newest first. Nothing was changed."), run=exc.run_id,
+                runs=", ".join(exc.newer)).render(), err=True)
+        return EXIT_BAD_INPUT
+    except JournalDamaged as exc:
+        say(str(exc.message), err=True)
+        say(_("Nothing was rolled back: the target is as it was."), err=True)
+        return EXIT_FAILED
+    finally:
+        lock.release()
     if result.status == "rolled-back":
         say(Msg(N_("Run {run} was rolled back."), run=run_id).render())
         return EXIT_OK
-    say(Msg(N_("Rollback of run {run} did not finish cleanly; see the log."), run=run_id).render(), err=True)
+    say(Msg(N_("Rollback of run {run} did not finish cleanly; see the log."), run=result.run_id).render(), err=True)
+    _say_undo_errors(result)
     return EXIT_FAILED
 
 
 def cmd_resume(args, target) -> int:
     from installer import engine
-    from installer.journal import Locked, Run
-    runs = engine.interrupted_runs(target.root)
-    run_id = args.run or (runs[-1] if runs else None)
-    if run_id is None:
-        say(_("There is no interrupted run to resume."), err=True)
-        return EXIT_BAD_INPUT
+    from installer.journal import JournalDamaged, Locked, Run
     try:
-        run = Run.open(target.root, run_id)
-    except FileNotFoundError:
-        say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
-        return EXIT_BAD_INPUT
-    loaded = _load_answers(str(run.dir / "answers.yaml"), [], target, lang_given=bool(args.lang))
-    plan = _plan_for(target, loaded)
-    try:
-        result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,
-                               no_rollback=args.no_rollback, verify=session.verifier(target, plan))
-    except Locked:
-        say(_("Another mailwiz run holds the lock on this target."), err=True)
+        lock = _lock(target)
+    except Locked as exc:
+        say(_locked_message(exc), err=True)
         return EXIT_LOCKED
+    try:
+        runs = engine.interrupted_runs(target.root, lock=lock)
+        run_id = args.run or (runs[-1] if runs else None)
+        if run_id is None:
+            say(_("There is no interrupted run to resume."), err=True)
+            return EXIT_BAD_INPUT
+        try:
+            run = Run.open(target.root, run_id)
+        except FileNotFoundError:
+            say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
+            return EXIT_BAD_INPUT
+        loaded = _load_answers(str(run.dir / "answers.yaml"), [], target, lang_given=bool(args.lang))
+        plan = _plan_for(target, loaded, changed=engine.run_changed_files(target.root, run_id))
+        try:
+            result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,
+                                   no_rollback=args.no_rollback, verify=session.verifier(target, plan),
+                                   failpoint=args.failpoint, lock=lock)
+        except JournalDamaged as exc:
+            say(str(exc.message), err=True)
+            say(_("Nothing was changed."), err=True)
+            return EXIT_FAILED
+    finally:
+        lock.release()
     return _report(result, target)
 
 
@@ -289,11 +367,25 @@ COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback, "res
             "log": cmd_log}
 
 
+def _never_fail_to_print() -> None:
+    """A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii
+    with Japanese) gets an escape for it instead of an exception."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _never_fail_to_print()
     i18n.set_language(_peek_lang(argv))
+    from installer.root import TargetRefused
     try:
         args = fill_defaults(build_parser().parse_args(argv))
+        # Read once, here: the engine is given the failpoint, it never reads the environment.
+        args.failpoint = os.environ.get("MAILWIZ_FAILPOINT") or None
         if args.lang:
             i18n.set_language(args.lang)
         if args.command is None:
@@ -316,6 +408,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except answers.AnswerErrors as exc:
         say(answers.format_errors(exc.errors), err=True)
         return EXIT_BAD_INPUT
+    except TargetRefused as exc:
+        say("mailwiz: " + str(exc.message), err=True)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         say(_("Interrupted."), err=True)
         return EXIT_FAILED
@@ -323,6 +418,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         # The reader went away (`mailwiz log | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:     # not foreseen: said plainly, never a traceback
+        say(Msg(N_("mailwiz: unexpected error: {error}. See `mailwiz log` for what the last run did."),
+                error=f"{type(exc).__name__}: {exc}").render(), err=True)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

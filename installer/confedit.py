@@ -46,11 +46,6 @@ def _is_postfix_comment_or_blank(line: str) -> bool:
     return stripped == "" or stripped.startswith("#")
 
 
-def _is_postfix_continuation(line: str) -> bool:
-    """A non-blank, non-comment line that starts with white space."""
-    return line[:1] in _WS and not _is_postfix_comment_or_blank(line)
-
-
 def _postfix_logical_lines(lines: List[str]) -> List[Tuple[int, List[int]]]:
     """(index of first line, indexes of its continuation lines) per logical line.
 

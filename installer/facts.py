@@ -155,7 +155,7 @@ def parse_passwd(text: Optional[str]) -> FrozenSet[str]:
 def detect_init(root) -> str:
     """systemd only when it is running (/run/systemd/system), never by the
     presence of systemctl; sysvinit when init scripts can be run; else none."""
-    if root.path("/run/systemd/system").is_dir():
+    if root.is_dir("/run/systemd/system"):
         return "systemd"
     if any(root.exists(p) for p in ("/usr/sbin/service", "/sbin/service", "/etc/init.d/postfix",
                                       "/etc/init.d/dovecot", "/etc/rc.d/init.d/postfix")):

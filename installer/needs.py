@@ -1,6 +1,6 @@
 """What a step needs from the platform, declared by the step itself.
 
-A step module may define ``needs(profile, answers) -> Needs``.  With
+A step module may define ``needs(profile, answers=None, facts=None) -> Needs``.  With
 *answers* it says what this configuration needs; with ``answers=None``
 everything it could need on *profile* (what facts read and what the
 sandbox's pretend repositories must hold).  Everything that used to be a

@@ -1,6 +1,6 @@
 """Platform profiles: what each supported distribution release looks like.
 
-Values follow ``shared/notes/mail-facts.md`` (Platforms).  A profile says what
+Values follow ``docs/mail-facts.md`` (Platforms).  A profile says what
 the platform normally is; facts (``installer/facts.py``) say what this host is
 right now (e.g. a Debian container without systemd as PID 1).
 """
@@ -18,7 +18,7 @@ Version = Tuple[int, ...]
 class Profile:
     id: str                      # e.g. "centos-6", "rocky-9", "debian-12", "ubuntu-24.04"
     name: str                    # shown to people
-    family: str                  # "rhel" | "debian"
+    family: str                  # "rhel" | "debian": for people and the stock index; code reads the tools below
     distro: str                  # distro.id(): centos, rhel, rocky, almalinux, fedora, debian, ubuntu
     version: str                 # major version ("9") or release ("24.04")
     package_manager: str         # "yum" | "dnf" | "apt"
@@ -29,7 +29,7 @@ class Profile:
     dovecot_version: Version
     map_type: str                # "hash" | "lmdb" (RHEL 10 has no Berkeley DB)
     firewall: str                # "firewalld" | "ufw" | "iptables"
-    selinux: bool
+    selinux: bool                # SELinux is part of the platform: labels are fixed after changes
     dovecot_layout: str          # "confd": dovecot.conf + conf.d/*.conf; "single": dovecot.conf only
     postfix_cert: str
     postfix_key: str
@@ -42,15 +42,20 @@ class Profile:
     postfix_package: str = "postfix"
     dovecot_package: str = "dovecot"   # Debian: "dovecot-core"
     stock: str = ""              # its entry in installer/stock/index.json; "": the profile id
+    # mailwiz's own self-signed certificate and key (readable by both daemons, cert_t under SELinux)
+    self_signed_cert: str = ""
+    self_signed_key: str = ""
+    mailname: bool = False       # /etc/mailname qualifies addresses (Debian); written with myorigin
+    postfix_chroot: bool = False  # the stock smtpd runs chrooted (Debian)
+    # Client-side SASL for a relay host login (PLAIN/LOGIN)
+    relay_sasl_packages: Tuple[str, ...] = ()
+    # What the packages' own scripts create that removing them leaves behind
+    # (besides the alias database and the config folders): see steps/packages.py.
+    package_leftovers: Tuple[str, ...] = ()
 
     @property
     def base_packages(self) -> Tuple[str, ...]:
         return (self.postfix_package, self.dovecot_package)
-
-    @property
-    def postfix_chroot(self) -> bool:
-        """Debian runs smtpd chrooted; RHEL does not."""
-        return self.family == "debian"
 
     @property
     def has_relay_restrictions(self) -> bool:
@@ -82,7 +87,11 @@ def _rhel(id, name, distro, version, pm, init, pf, dv, *, map_type="hash", firew
     return Profile(id=id, name=name, family="rhel", distro=distro, version=version, package_manager=pm,
                    init=init, rc_tool="chkconfig", mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
                    map_type=map_type, firewall=firewall, selinux=True, dovecot_layout=layout, eol=eol,
-                   note=note, **_RHEL_CERTS)
+                   note=note, self_signed_cert="/etc/pki/tls/certs/mailwiz.pem",
+                   self_signed_key="/etc/pki/tls/private/mailwiz.key",
+                   relay_sasl_packages=("cyrus-sasl", "cyrus-sasl-plain"),
+                   # dovecot makes its certificate pair on first start
+                   package_leftovers=(_RHEL_CERTS["dovecot_cert"], _RHEL_CERTS["dovecot_key"]), **_RHEL_CERTS)
 
 
 def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
@@ -90,7 +99,11 @@ def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
                    init="systemd", rc_tool="update-rc.d", mta_switch="none", postfix_version=pf, dovecot_version=dv,
                    map_type="hash", firewall=firewall, selinux=False,
                    dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), dovecot_package="dovecot-core",
-                   note=note, **_DEBIAN_CERTS)
+                   note=note, self_signed_cert="/etc/ssl/certs/mailwiz.pem",
+                   self_signed_key="/etc/ssl/private/mailwiz.key", mailname=True, postfix_chroot=True,
+                   relay_sasl_packages=("libsasl2-modules",),
+                   # postfix's postinst runs newaliases and writes /etc/mailname
+                   package_leftovers=("/etc/aliases", "/etc/mailname"), **_DEBIAN_CERTS)
 
 
 _EOL_NOTE = N_("This release is past its end of life; its packages are only on the vault mirror.")

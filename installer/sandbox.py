@@ -213,8 +213,8 @@ class SandboxWorld(World):
         text = self.dump()
         if text == self._saved:
             return
-        self.root.makedirs(SANDBOX_DIR)
-        self.root.write_atomic(WORLD_PATH, text.encode("utf-8"), mode=0o644)
+        self.root.private_dir(SANDBOX_DIR)
+        self.root.write_atomic(WORLD_PATH, text.encode("utf-8"), mode=0o600)
         self._saved = text
 
     def _mta_installed(self) -> bool:
@@ -348,16 +348,16 @@ class SandboxWorld(World):
         lines = []
         for index, entry in enumerate(self.state["addresses"], start=1):
             address = entry["address"]
-            family = "inet6" if ":" in address else "inet"
+            inet = "inet6" if ":" in address else "inet"
             scope = "host" if entry["ifname"] == "lo" else "global"
-            if family == "inet6":
+            if inet == "inet6":
                 tail = f"scope {scope} "
             elif scope == "host":
                 tail = f"scope host {entry['ifname']}"
             else:
                 broadcast = ipaddress.ip_interface(address).network.broadcast_address
                 tail = f"brd {broadcast} scope global {entry['ifname']}"
-            lines.append(f"{index}: {entry['ifname']}    {family} {address} {tail}\\"
+            lines.append(f"{index}: {entry['ifname']}    {inet} {address} {tail}\\"
                          "       valid_lft forever preferred_lft forever")
         return ok(argv, "\n".join(lines))
 
@@ -387,17 +387,19 @@ def seed(root: TargetRoot, profile: Profile) -> bool:
             raise SandboxProfileMismatch(seeded, profile.id)
         return False
     root.base.mkdir(parents=True, exist_ok=True)
-    state = initial_state(profile)
+    needs = _declared(profile)
+    state = initial_state(profile, needs)
     installed = set(state["packages"])
-    for entry in stock_entries(profile):
+    for entry in stock_entries(profile, needs.files):
         if entry.only_installed and entry.package not in installed:
             continue
         folder = entry.target.rsplit("/", 1)[0] or "/"
         root.makedirs(folder)
         root.write_atomic(entry.target, render_stock(entry, profile, state["hostname"]), mode=entry.mode)
-    root.makedirs(SANDBOX_DIR)
-    root.write_atomic(WORLD_PATH, _dump(state).encode("utf-8"), mode=0o644)
-    root.write_atomic(SEED_MARKER, (profile.id + "\n").encode("utf-8"), mode=0o644)
+    root.private_dir(SANDBOX_DIR.rsplit("/", 1)[0])     # mailwiz's state: root's alone
+    root.private_dir(SANDBOX_DIR)
+    root.write_atomic(WORLD_PATH, _dump(state).encode("utf-8"), mode=0o600)
+    root.write_atomic(SEED_MARKER, (profile.id + "\n").encode("utf-8"), mode=0o600)
     return True
 
 

@@ -153,18 +153,24 @@ def gather_facts(target):
     return facts.gather(target.profile, target.runner, target.root)
 
 
-def make_plan(target, loaded, found_secrets: Dict[str, str], found_facts=None):
+def make_plan(target, loaded, found_secrets: Dict[str, str], found_facts=None, changed=()):
     """The plan for *target*: facts read now unless given; the secrets are
     redacted from every command the runner shows from now on."""
+    import steps
     from installer import engine, stockfiles
     from steps.relayhost import MissingSecret
+    declared = steps.declared(target.profile).files
+
+    def stock_provider(profile, packages):
+        return stockfiles.stock_files(profile, packages, declared=declared)
+
     for value in found_secrets.values():
         target.runner.add_secret(value)
     if found_facts is None:
         found_facts = gather_facts(target)
     try:
         return engine.make_plan(loaded, target.profile, found_facts, target.root, found_secrets,
-                                stock_provider=stockfiles.stock_files)
+                                stock_provider=stock_provider, changed=changed)
     except MissingSecret as exc:
         raise UsageError(str(exc)) from None
 

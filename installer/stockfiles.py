@@ -8,6 +8,9 @@ profile has and which package creates each file.  Two users:
   engine): a package that the plan installs creates its files, so the plan
   shows diffs against them although they do not exist yet;
 - the sandbox (``installer/sandbox.py``), which seeds a pretend root with them.
+
+Steps may declare more files their packages ship (``installer.needs.PackageFile``);
+callers pass those as *declared*.
 """
 from __future__ import annotations
 
@@ -67,11 +70,12 @@ def default_hostname(profile: Profile) -> str:
 @dataclass(frozen=True)
 class StockFile:
     target: str                 # path on the target, e.g. /etc/postfix/main.cf
-    source: Path                # the file under installer/stock/
+    source: Optional[Path]      # the file under installer/stock/; None: declared by a step (content)
     package: Optional[str]      # the package that creates it; None: the base system
     mode: int
     only_installed: bool
     tokens: Dict[str, str] = field(default_factory=dict, compare=False)   # the set's own token values
+    content: Optional[str] = None
 
 
 _index_cache: Optional[dict] = None
@@ -105,8 +109,9 @@ def _resolve_package(profile: Profile, package: Optional[str]) -> Optional[str]:
     return package
 
 
-def stock_entries(profile: Profile) -> List[StockFile]:
-    """The profile's stock files, later sets replacing earlier ones, sorted by target."""
+def stock_entries(profile: Profile, declared: Iterable = ()) -> List[StockFile]:
+    """The profile's stock files, later sets replacing earlier ones, then the
+    files the steps declare (*declared*: ``PackageFile``), sorted by target."""
     chosen: Dict[str, StockFile] = {}
     for set_name in _profile_sets(profile.stock or profile.id):
         meta = _index()["sets"][set_name]
@@ -118,6 +123,9 @@ def stock_entries(profile: Profile) -> List[StockFile]:
             mode = int(file_meta.get("mode", meta.get("mode", "0644")), 8)
             chosen[target] = StockFile(target, source, package, mode, bool(meta.get("only_installed")),
                                        dict(meta.get("tokens", {})))
+    for packaged in declared:
+        chosen[packaged.path] = StockFile(packaged.path, None, packaged.package, packaged.mode, False,
+                                          content=packaged.content)
     return [chosen[t] for t in sorted(chosen)]
 
 
@@ -135,25 +143,18 @@ def _tokens(profile: Profile, hostname: Optional[str], entry: StockFile) -> Dict
 
 
 def render_stock(entry: StockFile, profile: Profile, hostname: Optional[str] = None) -> bytes:
-    text = entry.source.read_text(encoding="utf-8")
+    text = entry.content if entry.source is None else entry.source.read_text(encoding="utf-8")
     for token, value in _tokens(profile, hostname, entry).items():
         text = text.replace(token, value)
     return text.encode("utf-8")
 
 
-def stock_files(profile: Profile, packages: Iterable[str], hostname: Optional[str] = None) -> Dict[str, bytes]:
+def stock_files(profile: Profile, packages: Iterable[str], hostname: Optional[str] = None,
+                declared: Iterable = ()) -> Dict[str, bytes]:
     """target path -> content of the files that installing *packages* creates.
 
     For the planner on a real host, where files of packages not yet installed
     do not exist.  *hostname* fills in the names Debian's postinst writes."""
     wanted = set(packages)
     return {e.target: render_stock(e, profile, hostname)
-            for e in stock_entries(profile) if e.package is not None and e.package in wanted}
-
-
-def stock_mode(profile: Profile, target: str) -> Optional[int]:
-    """The mode a stock file is created with, or None if it is not a stock file."""
-    for entry in stock_entries(profile):
-        if entry.target == target:
-            return entry.mode
-    return None
+            for e in stock_entries(profile, declared) if e.package is not None and e.package in wanted}

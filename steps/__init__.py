@@ -26,7 +26,7 @@ ORDER = [
 class StepInput:
     profile: object            # installer.profiles.Profile
     facts: object              # installer.facts.Facts
-    answers: dict              # validated answers, defaults filled (see installer/answers.py)
+    answers: dict              # validated answers, defaults filled (see installer/answers/)
     secrets: Dict[str, str] = field(default_factory=dict)   # e.g. {"relay_password": ...}; never journaled
 
 
@@ -35,14 +35,15 @@ def modules() -> List[object]:
     return [importlib.import_module(f"steps.{name}") for name in ORDER]
 
 
-def declared(profile, answers: Optional[dict] = None):
+def declared(profile, answers: Optional[dict] = None, facts=None):
     """Every step's needs, folded in flow order; ``answers=None``: all a step could need on *profile*.
 
-    Every step in ORDER declares, whichever steps a plan is made of."""
+    Every step in ORDER declares, whichever steps a plan is made of.  *facts*,
+    when given, lets a declaration follow the host (the installed Postfix's map type)."""
     from installer.needs import Needs
     total = Needs()
     for module in [importlib.import_module(f"steps.{name}") for name in ORDER]:
         needs = getattr(module, "needs", None)
         if needs is not None:
-            total.add(needs(profile, answers))
+            total.add(needs(profile, answers, facts))
     return total

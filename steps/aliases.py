@@ -17,12 +17,19 @@ from typing import List
 
 from installer.actions import AliasSet, RunCommand
 from installer.i18n import Msg, N_
+from installer.needs import Needs
 from steps.postfix import map_file, map_type_of
 
 NAME = "aliases"
 TITLE = N_("Mail aliases")
 
 ALIASES = "/etc/aliases"
+
+
+def needs(profile, answers=None, facts=None) -> Needs:
+    """The aliases file and its database are relabelled under SELinux when they changed."""
+    map_type = getattr(facts, "map_type", None) or profile.map_type
+    return Needs(selinux=[ALIASES, map_file(ALIASES, map_type)])
 
 
 def plan(inp) -> List[object]:

@@ -1,6 +1,6 @@
 """Dovecot: IMAP/POP3 for the users, and the SASL socket Postfix asks for AUTH.
 
-What the original notes did, and what we do instead (shared/notes/mail-facts.md):
+What the original notes did, and what we do instead (docs/mail-facts.md):
 
 - They edited ``/etc/dovecot.conf``, the Dovecot 1.x file.  Every platform we
   know has Dovecot 2.x with ``/etc/dovecot/dovecot.conf``; where that file
@@ -182,13 +182,19 @@ def dropin_text(inp) -> str:
     return "".join(lines)
 
 
-def needs(profile, answers=None) -> Needs:
-    """The dovecot service, restarted when its configuration or the certificate changed."""
+def needs(profile, answers=None, facts=None) -> Needs:
+    """Dovecot's package and, where the platform splits Dovecot by protocol
+    (Debian enables a protocol by installing its package), one package per
+    chosen protocol; the dovecot service, restarted when its configuration or
+    the certificate changed."""
     daemon = Daemon("dovecot", packages=(profile.dovecot_package,),
                     direct=direct(start=["dovecot"], stop=["doveadm", "stop"], restart=["doveadm", "reload"],
                                   status=["doveadm", "service", "status"]),
                     watch=("/etc/dovecot/",), uses_certificate=True)
-    return Needs(services=[daemon])
+    chosen = answers["dovecot"]["protocols"] if answers is not None else PROTOCOL_ORDER
+    packages = [profile.dovecot_package] + [profile.dovecot_packages[proto] for proto in PROTOCOL_ORDER
+                                            if proto in chosen and proto in profile.dovecot_packages]
+    return Needs(packages=packages, services=[daemon], selinux=["/etc/dovecot/"])
 
 
 def plan(inp) -> List[Action]:

@@ -7,10 +7,10 @@ system-switch-mail-gnome``, then ``alternatives --config mta`` by hand.
 --config`` is interactive.  And neither path stopped sendmail, which keeps
 port 25 so Postfix cannot start.  We do:
 
-- RHEL family with sendmail installed: stop and disable sendmail, and
-  ``alternatives --set mta /usr/sbin/sendmail.postfix`` (sendmail's priority
-  90 beats postfix's 30, so the automatic choice is wrong while sendmail is
-  there).  With ``existing_mta: remove``, then remove ``sendmail`` and
+- RHEL family (``profile.mta_switch == "alternatives"``) with sendmail
+  installed: stop and disable sendmail, and ``alternatives --set mta
+  /usr/sbin/sendmail.postfix`` (sendmail's priority 90 beats postfix's 30, so
+  the automatic choice is wrong while sendmail is there).  With ``existing_mta: remove``, then remove ``sendmail`` and
   ``sendmail-cf`` (only those installed).  Setting the link before the
   removal also lets rollback restore it exactly: the reinstall comes first,
   then the link goes back to what it was, a manual pin included (CentOS 7
@@ -38,14 +38,14 @@ SENDMAIL_PACKAGES = ["sendmail", "sendmail-cf"]
 POSTFIX_SENDMAIL = "/usr/sbin/sendmail.postfix"
 
 
-def needs(profile, answers=None) -> Needs:
+def needs(profile, answers=None, facts=None) -> Needs:
     """Other MTAs whose state this step reads (it stops sendmail; exim4 goes with its package)."""
     return Needs(observed=[Daemon("sendmail", packages=("sendmail", "sendmail-bin")),
                           Daemon("exim4", packages=("exim4-daemon-light", "exim4-daemon-heavy", "exim4"))])
 
 
 def plan(inp) -> List[Action]:
-    if inp.profile.family != "rhel" or "sendmail" not in inp.facts.installed:
+    if inp.profile.mta_switch != "alternatives" or "sendmail" not in inp.facts.installed:
         return []
     actions: List[Action] = [StopService(name="sendmail", init=inp.facts.init),
                              SetAlternative(group="mta", path=POSTFIX_SENDMAIL)]

@@ -4,7 +4,8 @@ The original notes ran ``yum install postfix dovecot`` (plus
 ``system-switch-mail system-switch-mail-gnome`` to keep sendmail) on CentOS
 only.  We install per platform in ONE package-manager call, so rollback removes
 exactly what this run added (``InstallPackages`` records the package set
-before):
+before).  What is installed is what the steps declare (their ``needs()``,
+``installer/needs.py``), in flow order:
 
 - RHEL family: ``postfix dovecot``; ``cyrus-sasl cyrus-sasl-plain`` only when
   a relay host needs a login (client-side SASL; users' SMTP AUTH goes through
@@ -15,7 +16,7 @@ before):
   only a Recommends, which we do not install).  debconf is preseeded first
   (``postfix/main_mailer_type`` = Internet Site, ``postfix/mailname``) so the
   package asks nothing; ``DEBIAN_FRONTEND=noninteractive`` comes from
-  ``system.package_env``.  On a fresh Debian the package index may be empty,
+  ``installer.platform``.  On a fresh Debian the package index may be empty,
   so it is refreshed first unless the update step already does it.
 - ``openssl`` when the TLS step makes a self-signed certificate
   (``openssl req``).  On Debian postfix already depends on ``ssl-cert``, which
@@ -30,28 +31,16 @@ from typing import List
 
 from installer.actions import Action, InstallPackages, RunCommand
 from installer.i18n import Msg, N_
+import steps
 from steps import update
 
 NAME = "packages"
 TITLE = N_("Install Postfix and Dovecot")
 
-RHEL_RELAY_SASL = ("cyrus-sasl", "cyrus-sasl-plain")
-DEBIAN_RELAY_SASL = ("libsasl2-modules",)
-
-
 def wanted_packages(inp) -> List[str]:
-    """Every package this configuration needs, installed or not, in a stable order."""
-    profile, answers = inp.profile, inp.answers
-    packages = list(profile.base_packages)
-    if profile.family == "debian":
-        packages += [profile.dovecot_packages[proto] for proto in ("imap", "pop3", "lmtp")
-                     if proto in answers["dovecot"]["protocols"]]
-    relay = answers.get("relayhost")
-    if relay and relay.get("username"):
-        packages += DEBIAN_RELAY_SASL if profile.family == "debian" else RHEL_RELAY_SASL
-    if answers["auth"]["tls"]["certificate"] == "self-signed":
-        packages.append("openssl")
-    return packages
+    """Every package this configuration needs, installed or not, in a stable
+    order: what the steps declare (``needs()``), in flow order."""
+    return steps.declared(inp.profile, inp.answers, inp.facts).packages
 
 
 def debconf_preseed(hostname: str) -> str:
@@ -84,9 +73,7 @@ def leftovers(profile) -> List[str]:
     certificate in /etc/dovecot/private at install, postfix's postinst runs
     newaliases (creating /etc/aliases and its database on a host that never
     had them) and writes /etc/mailname; RHEL's dovecot makes its certificate
-    pair on first start."""
+    pair on first start (``profile.package_leftovers``)."""
     from steps.postfix import map_file
     aliases_db = map_file("/etc/aliases", profile.map_type)
-    if profile.family == "debian":
-        return ["/etc/aliases", aliases_db, "/etc/mailname", "/etc/postfix/", "/etc/dovecot/"]
-    return [aliases_db, profile.dovecot_cert, profile.dovecot_key, "/etc/postfix/", "/etc/dovecot/"]
+    return [*profile.package_leftovers, aliases_db, "/etc/postfix/", "/etc/dovecot/"]

@@ -1,7 +1,7 @@
 """Postfix basics: names, interfaces, destinations, trusted networks, sizes.
 
 What the original notes (``shared/seed/000_d8488ca3be7fb493.txt``) got wrong,
-and what this step does instead (``shared/notes/mail-facts.md``):
+and what this step does instead (``docs/mail-facts.md``):
 
 - The notes leave ``mynetworks`` out in places and trust a whole /24 in
   others.  Before Postfix 3.0 the default trusts the whole local subnet, so
@@ -21,7 +21,7 @@ and what this step does instead (``shared/notes/mail-facts.md``):
   authenticated users); empty answers write the empty value explicitly, since
   before Postfix 3.0 the default is ``$mydestination``.
 
-Debian: its ``main.cf`` says ``myorigin = /etc/mailname``.  We set
+Debian (``profile.mailname``): its ``main.cf`` says ``myorigin = /etc/mailname``.  We set
 ``myorigin`` explicitly, and also write ``/etc/mailname`` with the same
 domain (``$mydomain``/``$myhostname`` expanded) because other Debian programs
 (mail clients, cron, debconf's own postfix scripts on upgrade) read it to
@@ -38,7 +38,6 @@ This module also holds small helpers shared by the other Postfix steps
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -126,7 +125,7 @@ def expand_origin(origin: str, hostname: str, domain: str) -> Optional[str]:
 
 # --- the step ------------------------------------------------------------------
 
-def needs(profile, answers=None) -> Needs:
+def needs(profile, answers=None, facts=None) -> Needs:
     """The postfix service: started after Dovecot (it hands mail to Dovecot's
     LMTP socket and asks its auth socket); a restart is a stop and start
     (``inet_interfaces`` changes need it); restarted when anything of it, or
@@ -135,7 +134,7 @@ def needs(profile, answers=None) -> Needs:
                     direct=direct(start=["postfix", "start"], stop=["postfix", "stop"],
                                   restart=["postfix", "reload"], status=["postfix", "status"]),
                     stop_start=True, watch=("/etc/postfix/", MAILNAME), uses_certificate=True, after=("dovecot",))
-    return Needs(services=[daemon])
+    return Needs(packages=[profile.postfix_package], services=[daemon], selinux=["/etc/postfix/"])
 
 
 def mailbox_size_limit(message_size_limit: int) -> int:
@@ -166,18 +165,10 @@ def main_params(answers: dict) -> Dict[str, str]:
 
 def plan(inp) -> List[object]:
     actions: List[object] = [PostconfSet(path=MAIN_CF, params=main_params(inp.answers))]
-    if inp.profile.family == "debian":
+    if inp.profile.mailname:
         pf = inp.answers["postfix"]
         mailname = expand_origin(pf["origin"], pf["hostname"], pf["domain"])
         if mailname:
             actions.append(WriteFile(path=MAILNAME, content=mailname + "\n", mode=0o644,
                                      owner="root", group="root"))
     return actions
-
-
-def is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True

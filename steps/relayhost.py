@@ -35,6 +35,7 @@ from typing import List
 
 from installer.actions import PostconfSet, RunCommand, WriteFile
 from installer.i18n import Msg, N_, _
+from installer.needs import Needs
 from steps.postfix import MAIN_CF, map_file, map_type_of, version_of
 
 NAME = "relayhost"
@@ -45,6 +46,15 @@ SASL_PASSWD = "/etc/postfix/sasl_passwd"
 
 class MissingSecret(ValueError):
     """The relay host needs a password and none was given to the step."""
+
+
+def needs(profile, answers=None, facts=None) -> Needs:
+    """Client-side SASL (PLAIN/LOGIN) for a relay host login: Debian's
+    ``libsasl2-modules`` is only a Recommends, RHEL needs ``cyrus-sasl-plain``."""
+    relay = answers.get("relayhost") if answers is not None else {"username": "any"}
+    if relay and relay.get("username"):
+        return Needs(packages=list(profile.relay_sasl_packages))
+    return Needs()
 
 
 def port_of(host: str) -> str:

@@ -3,9 +3,9 @@
 The original notes did not mention SELinux; the advice of that era was
 ``setenforce 0`` or ``SELINUX=disabled``.  We never disable SELinux and never
 switch it to permissive: on an RHEL-family host where SELinux is enforcing or
-permissive, ``restorecon -R`` runs on each place this plan changed (the Postfix
-and Dovecot config trees, the aliases file and its database, the self-signed
-certificate and key), so files created by a rename or copied in get the type
+permissive (``profile.selinux``), ``restorecon -R`` runs on each place the
+steps declare (``needs()``: the Postfix and Dovecot config trees, the aliases
+file and its database, the certificate and key) that this plan changed, so files created by a rename or copied in get the type
 the policy gives that path.  Each runs only when its path changed in this plan.
 
 Users' ``~/Maildir`` needs nothing: the policy already labels it
@@ -18,9 +18,7 @@ from typing import List
 
 from installer.actions import Action, RunCommand
 from installer.i18n import Msg, N_
-from steps import tls
-from steps.aliases import ALIASES
-from steps.postfix import map_file, map_type_of
+import steps
 
 NAME = "selinux"
 TITLE = N_("Fix SELinux labels")
@@ -29,13 +27,12 @@ ACTIVE_MODES = ("enforcing", "permissive")
 
 
 def labelled_paths(inp) -> List[str]:
-    """Paths that may change in this run; a folder ends in "/"."""
-    paths = ["/etc/postfix/", "/etc/dovecot/", ALIASES, map_file(ALIASES, map_type_of(inp))]
-    return paths + [p for p in tls.cert_paths(inp.profile, inp.answers) if p]
+    """Paths that may change in this run, as the steps declare them; a folder ends in "/"."""
+    return steps.declared(inp.profile, inp.answers, inp.facts).selinux
 
 
 def plan(inp) -> List[Action]:
-    if (inp.profile.family != "rhel" or inp.facts.selinux not in ACTIVE_MODES
+    if (not inp.profile.selinux or inp.facts.selinux not in ACTIVE_MODES
             or not inp.answers["system"]["selinux"]):
         return []
     actions: List[Action] = []

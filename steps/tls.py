@@ -53,18 +53,13 @@ from typing import Dict, List, Optional, Tuple
 
 from installer.actions import PostconfSet, RunCommand
 from installer.i18n import Msg, N_
+from installer.needs import Needs
 from steps.postfix import MAIN_CF, version_of
 
 NAME = "tls"
 TITLE = N_("TLS certificate")
 
 SELF_SIGNED_DAYS = "3650"
-
-_SELF_SIGNED_PATHS = {
-    "rhel": ("/etc/pki/tls/certs/mailwiz.pem", "/etc/pki/tls/private/mailwiz.key"),
-    "debian": ("/etc/ssl/certs/mailwiz.pem", "/etc/ssl/private/mailwiz.key"),
-}
-
 
 def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
     """(certificate, key) paths that Postfix and Dovecot use; (None, None) with ``none``."""
@@ -73,8 +68,20 @@ def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
     if kind == "existing":
         return tls["cert_file"], tls["key_file"]
     if kind == "self-signed":
-        return _SELF_SIGNED_PATHS[profile.family]
+        if not (profile.self_signed_cert and profile.self_signed_key):
+            raise ValueError(f"profile {profile.id} names no place for a self-signed certificate")
+        return profile.self_signed_cert, profile.self_signed_key
     return None, None
+
+
+def needs(profile, answers=None, facts=None) -> Needs:
+    """``openssl`` to make a self-signed certificate; the certificate and key
+    relabelled under SELinux when they changed."""
+    if answers is None:
+        return Needs(packages=["openssl"])
+    paths = [p for p in cert_paths(profile, answers) if p]
+    packages = ["openssl"] if answers["auth"]["tls"]["certificate"] == "self-signed" else []
+    return Needs(packages=packages, selinux=paths)
 
 
 def client_tls_level(answers: dict) -> str:

@@ -18,6 +18,36 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 1 if item.get_closest_marker("e2e") else 0)
 
 
+# With MAILWIZ_E2E=1 (CI) these must run: a skip there (a missing tool, sshd, tmux,
+# root) would make a green run that proved nothing, so it fails the run.
+MUST_RUN_WITH_E2E = ("tests/e2e/", "tests/targets/", "tests/terminal/", "tests/test_realtools.py",
+                     "tests/test_postfix_real.py")
+_skipped_must_run = []
+
+
+def _must_run(report) -> bool:
+    path = report.nodeid.split("::", 1)[0]
+    return path.startswith(MUST_RUN_WITH_E2E) or "e2e" in report.keywords or "realpostfix" in report.keywords
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and os.environ.get("MAILWIZ_E2E") == "1" and _must_run(report):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped_must_run.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_must_run:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _skipped_must_run:
+        terminalreporter.section("skipped with MAILWIZ_E2E=1 (this fails the run)", red=True)
+        for line in _skipped_must_run:
+            terminalreporter.line(line)
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default(monkeypatch):
     """Tests start in English with no failpoint, whatever the developer's shell says."""

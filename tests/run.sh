@@ -31,10 +31,12 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get install -y -qq python3-venv >/dev/null
 fi
 python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/pip install -q --disable-pip-version-check -c tests/constraints.txt -e '.[test]'
 
 set +e
-.venv/bin/python -m pytest -q "$@"
+# -ra: every skip is listed with its reason; with MAILWIZ_E2E=1, tests/conftest.py
+# fails the run if any end-to-end, real-tool or SSH test was skipped.
+.venv/bin/python -m pytest -q -ra "$@"
 rc=$?
 set -e
 # pytest exits 5 when it collected no test: that is a failure of the suite, not a pass.

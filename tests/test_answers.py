@@ -1,4 +1,4 @@
-"""Tests of installer/answers.py: the answer file contract (shared/spec/answers-v1.md).
+"""Tests of installer/answers/: the answer file contract (docs/answers-v1.md).
 
 Bad files live in tests/answers_bad/; each starts with lines
 ``# expect: LINE KEYPATH ~ fragment`` (KEYPATH ``-`` for the whole file) naming
@@ -30,12 +30,18 @@ BAD_DIR = Path(__file__).resolve().parent / "answers_bad"
 BAD_FILES = sorted(BAD_DIR.glob("*.yaml"))
 
 
+ANSWERS_SOURCES = sorted((REPO / "installer" / "answers").glob("*.py"))
+
+
 def _source_msgids():
-    """Every msgid written as N_("...") in answers.py (what a catalog extractor finds)."""
-    tree = ast.parse((REPO / "installer" / "answers.py").read_text(encoding="utf-8"))
-    return {node.args[0].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
-            and node.args and isinstance(node.args[0], ast.Constant)}
+    """Every msgid written as N_("...") in installer/answers/ (what a catalog extractor finds)."""
+    found = set()
+    for path in ANSWERS_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found |= {node.args[0].value for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
+                  and node.args and isinstance(node.args[0], ast.Constant)}
+    return found
 
 
 MSGIDS = _source_msgids()
@@ -555,58 +561,21 @@ def test_schema_is_draft_2020_12_and_closed():
     json.loads(answers.schema_json())
 
 
-_ANNOTATIONS = {"$schema", "$id", "title", "description", "default"}
+def _published_schema() -> dict:
+    return json.loads((REPO / "installer" / "answers.schema.json").read_text(encoding="utf-8"))
 
 
-def _schema_problems(value, node=None, where="$"):
-    """A checker for the subset of JSON Schema that schema() uses; unknown keywords fail loudly."""
-    node = answers.schema() if node is None else node
-    problems = []
-    unknown = set(node) - _ANNOTATIONS - {"type", "const", "enum", "properties", "required", "additionalProperties",
-                                          "items", "minItems", "uniqueItems", "minimum", "maximum", "minLength",
-                                          "maxLength", "pattern", "anyOf"}
-    assert not unknown, "checker does not know %s" % unknown
-    kinds = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-    if "type" in node:
-        expected = node["type"]
-        if expected == "integer":
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        else:
-            ok = isinstance(value, kinds[expected])
-        if not ok:
-            return ["%s: not %s" % (where, expected)]
-    if "const" in node and not (value == node["const"] and type(value) is type(node["const"])):
-        problems.append("%s: not const" % where)
-    if "enum" in node and value not in node["enum"]:
-        problems.append("%s: not in enum" % where)
-    if "anyOf" in node and all(_schema_problems(value, sub, where) for sub in node["anyOf"]):
-        problems.append("%s: matches no alternative" % where)
-    if isinstance(value, dict):
-        for key in node.get("required", []):
-            if key not in value:
-                problems.append("%s: missing %s" % (where, key))
-        for key, sub in value.items():
-            if key in node.get("properties", {}):
-                problems.extend(_schema_problems(sub, node["properties"][key], where + "." + key))
-            elif node.get("additionalProperties") is False:
-                problems.append("%s: extra %s" % (where, key))
-    if isinstance(value, list):
-        if len(value) < node.get("minItems", 0):
-            problems.append("%s: too few items" % where)
-        if node.get("uniqueItems") and len({json.dumps(v, sort_keys=True) for v in value}) != len(value):
-            problems.append("%s: items not unique" % where)
-        for index, item in enumerate(value):
-            if "items" in node:
-                problems.extend(_schema_problems(item, node["items"], "%s[%d]" % (where, index)))
-    if isinstance(value, str):
-        if not node.get("minLength", 0) <= len(value) <= node.get("maxLength", 10 ** 9):
-            problems.append("%s: length" % where)
-        if "pattern" in node and not re.search(node["pattern"], value):
-            problems.append("%s: pattern %s" % (where, node["pattern"]))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < node.get("minimum", value) or value > node.get("maximum", value):
-            problems.append("%s: range" % where)
-    return problems
+def _schema_problems(value) -> list:
+    """Where *value* breaks the published JSON Schema, as the jsonschema package (draft 2020-12) says."""
+    import jsonschema
+    validator = jsonschema.Draft202012Validator(_published_schema())
+    return ["%s: %s" % ("/".join(map(str, error.absolute_path)) or "$", error.message)
+            for error in validator.iter_errors(value)]
+
+
+def test_published_schema_is_a_valid_draft_2020_12_schema():
+    import jsonschema
+    jsonschema.Draft202012Validator.check_schema(_published_schema())
 
 
 def test_example_and_its_dump_pass_the_schema():
@@ -741,9 +710,8 @@ def test_messages_render_in_japanese_and_use_the_catalog(monkeypatch):
 
 def test_msgids_have_placeholders_that_match_their_params():
     """Each N_() msgid names only placeholders its Msg() call passes: a translation can rely on them."""
-    source = (REPO / "installer" / "answers.py").read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in ANSWERS_SOURCES]
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Msg" and node.args \
                 and isinstance(node.args[0], ast.Call) and getattr(node.args[0].func, "id", None) == "N_":
             msgid = node.args[0].args[0].value

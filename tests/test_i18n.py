@@ -21,7 +21,6 @@ import shutil
 import string
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
@@ -194,19 +193,6 @@ def test_ja_header_says_japanese_utf8_one_plural_form():
     assert headers["language"] == "ja"
     assert "charset=UTF-8" in headers["content-type"]
     assert headers["plural-forms"].replace(" ", "") == "nplurals=1;plural=0;"
-
-
-def test_catalog_load_cost_is_a_few_milliseconds():
-    text = JA_PO.read_text(encoding="utf-8")
-    runs = []
-    for _attempt in range(5):
-        start = time.perf_counter()
-        parse_po(text)
-        runs.append(time.perf_counter() - start)
-    best = min(runs)
-    # Measured ~1 ms for ~250 messages; a generous bound keeps slow CI green
-    # while still catching an accidental quadratic parser.
-    assert best < 0.05, f"parsing {JA_PO.name} took {best * 1000:.1f} ms"
 
 
 # ---------------------------------------------------------------------------
@@ -705,8 +691,12 @@ def check_source(source: str, path: str, error_classes: Set[str]) -> List[Findin
 
     imported_from_i18n: Set[str] = set()
     used_markers: Dict[str, int] = {}
-    # A module's own class or function named like a library sink (answers.Text) is not that sink.
+    # A module's own class or function named like a library sink (answers.Text) is not that sink,
+    # nor is one the project's own modules define (installer.answers.fields.Text).
     defined_here = {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    defined_here |= {alias.asname or alias.name for n in ast.walk(tree)
+                     if isinstance(n, ast.ImportFrom) and (n.module or "").startswith(("installer.", "steps."))
+                     and n.module != "installer.i18n" for alias in n.names}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "installer.i18n":
             imported_from_i18n.update(alias.asname or alias.name for alias in node.names)

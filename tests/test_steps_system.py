@@ -27,7 +27,7 @@ FAMILY_IDS = [pid + ("-" + "-".join(str(v) for v in f.values()) if f else "") fo
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
 APT_OPTS = ["-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 APT_UPGRADE = ["apt-get", "upgrade", *APT_OPTS]
-DEBIAN_ALL = ["postfix", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd", "openssl"]
+DEBIAN_ALL = ["postfix", "openssl", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"]
 RELAY = {"host": "[smtp.example.net]:587", "username": "user", "password_env": "MAILWIZ_RELAY_PASSWORD"}
 
 
@@ -87,13 +87,13 @@ REFRESH = ["apt-get", "update"]
 
 @pytest.mark.parametrize("profile_id, facts, answers, expected_commands, expected_packages", [
     # RHEL family: one package per server, no preseed, no index refresh.
-    ("centos-6", {}, {}, [], ["postfix", "dovecot", "openssl"]),
-    ("centos-7", {}, {}, [], ["postfix", "dovecot", "openssl"]),
-    ("rocky-9", {}, {}, [], ["postfix", "dovecot", "openssl"]),
-    ("rhel-10", {}, {}, [], ["postfix", "dovecot", "openssl"]),
-    ("fedora-43", {}, {}, [], ["postfix", "dovecot", "openssl"]),
-    ("rocky-9", {}, {"relayhost": RELAY}, [], ["postfix", "dovecot", "cyrus-sasl", "cyrus-sasl-plain", "openssl"]),
-    ("rocky-9", {}, {"relayhost": {"host": "[relay.internal]"}}, [], ["postfix", "dovecot", "openssl"]),
+    ("centos-6", {}, {}, [], ["postfix", "openssl", "dovecot"]),
+    ("centos-7", {}, {}, [], ["postfix", "openssl", "dovecot"]),
+    ("rocky-9", {}, {}, [], ["postfix", "openssl", "dovecot"]),
+    ("rhel-10", {}, {}, [], ["postfix", "openssl", "dovecot"]),
+    ("fedora-43", {}, {}, [], ["postfix", "openssl", "dovecot"]),
+    ("rocky-9", {}, {"relayhost": RELAY}, [], ["postfix", "openssl", "cyrus-sasl", "cyrus-sasl-plain", "dovecot"]),
+    ("rocky-9", {}, {"relayhost": {"host": "[relay.internal]"}}, [], ["postfix", "openssl", "dovecot"]),
     ("rocky-9", {}, {"auth.tls.certificate": "existing"}, [], ["postfix", "dovecot"]),
     # Debian/Ubuntu: the update step refreshes the index (update on, updates pending).
     ("debian-12", {}, {}, [PRESEED], DEBIAN_ALL),
@@ -103,10 +103,10 @@ REFRESH = ["apt-get", "update"]
     ("debian-12", {}, {"system.update": False}, [REFRESH, PRESEED], DEBIAN_ALL),
     ("debian-12", {"updates_pending": False}, {}, [REFRESH, PRESEED], DEBIAN_ALL),
     ("debian-12", {}, {"dovecot.protocols": ["imap"]}, [PRESEED],
-     ["postfix", "dovecot-core", "dovecot-imapd", "openssl"]),
+     ["postfix", "openssl", "dovecot-core", "dovecot-imapd"]),
     ("debian-12", {}, {"dovecot.protocols": ["lmtp", "pop3"]}, [PRESEED],
-     ["postfix", "dovecot-core", "dovecot-pop3d", "dovecot-lmtpd", "openssl"]),
-    ("debian-12", {}, {"relayhost": RELAY}, [PRESEED], DEBIAN_ALL[:-1] + ["libsasl2-modules", "openssl"]),
+     ["postfix", "openssl", "dovecot-core", "dovecot-pop3d", "dovecot-lmtpd"]),
+    ("debian-12", {}, {"relayhost": RELAY}, [PRESEED], DEBIAN_ALL[:2] + ["libsasl2-modules"] + DEBIAN_ALL[2:]),
     # postfix already there: its questions were answered when it was installed.
     ("debian-12", {"installed": {"postfix"}}, {}, [], DEBIAN_ALL),
     # all there: nothing at all, not even a refresh.
@@ -229,11 +229,12 @@ def test_ports_already_open_drop_out():
 RHEL_CERTS = ["/etc/pki/tls/certs/mailwiz.pem", "/etc/pki/tls/private/mailwiz.key"]
 
 
+# In flow order of the steps that declare the paths (postfix, tls, dovecot, aliases).
 @pytest.mark.parametrize("profile_id, state, answer, expected", [
-    ("centos-6", "enforcing", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.db"] + RHEL_CERTS),
-    ("rocky-9", "permissive", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.db"] + RHEL_CERTS),
-    ("rhel-10", "enforcing", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.lmdb"] + RHEL_CERTS),
-    ("fedora-43", "enforcing", True, ["/etc/postfix", "/etc/dovecot", "/etc/aliases", "/etc/aliases.db"] + RHEL_CERTS),
+    ("centos-6", "enforcing", True, ["/etc/postfix"] + RHEL_CERTS + ["/etc/dovecot", "/etc/aliases", "/etc/aliases.db"]),
+    ("rocky-9", "permissive", True, ["/etc/postfix"] + RHEL_CERTS + ["/etc/dovecot", "/etc/aliases", "/etc/aliases.db"]),
+    ("rhel-10", "enforcing", True, ["/etc/postfix"] + RHEL_CERTS + ["/etc/dovecot", "/etc/aliases", "/etc/aliases.lmdb"]),
+    ("fedora-43", "enforcing", True, ["/etc/postfix"] + RHEL_CERTS + ["/etc/dovecot", "/etc/aliases", "/etc/aliases.db"]),
     ("centos-7", "disabled", True, []),
     ("centos-7", "absent", True, []),
     ("rocky-9", "enforcing", False, []),
@@ -254,7 +255,7 @@ def test_selinux_with_existing_certificate_watches_those_files():
     answers = answers_with(**{"auth.tls.certificate": "existing", "auth.tls.cert_file": "/etc/ssl/mx.crt",
                               "auth.tls.key_file": "/etc/ssl/mx.key"})
     actions = plan_of(selinux, "rocky-9", answers=answers)
-    assert [a.argv[-1] for a in actions][-2:] == ["/etc/ssl/mx.crt", "/etc/ssl/mx.key"]
+    assert [a.argv[-1] for a in actions][1:3] == ["/etc/ssl/mx.crt", "/etc/ssl/mx.key"]
 
 
 @pytest.mark.parametrize("profile_id, facts", FAMILIES, ids=FAMILY_IDS)
@@ -451,17 +452,17 @@ def _make_plan(monkeypatch, tmp_path, profile_id, facts, answers=None, config=Tr
 EXPECTED_PLANS = {
     "centos-6": [
         ("update", [["yum", "update", "-y"]]),
-        ("packages", [["yum", "install", "-y", "postfix", "dovecot", "openssl"]]),
+        ("packages", [["yum", "install", "-y", "postfix", "openssl", "dovecot"]]),
         ("mta", [["service", "sendmail", "stop"], ["chkconfig", "sendmail", "off"],
                  ["alternatives", "--set", "mta", "/usr/sbin/sendmail.postfix"], ["yum", "remove", "-y", "sendmail"]]),
-        ("selinux", [["restorecon", "-R", "/etc/postfix"], ["restorecon", "-R", "/etc/dovecot"],
-                     ["restorecon", "-R", "/etc/pki/tls/certs/mailwiz.pem"]]),
+        ("selinux", [["restorecon", "-R", "/etc/postfix"], ["restorecon", "-R", "/etc/pki/tls/certs/mailwiz.pem"],
+                     ["restorecon", "-R", "/etc/dovecot"]]),
         ("services", [["chkconfig", "dovecot", "on"], ["service", "dovecot", "start"],
                       ["chkconfig", "postfix", "on"], ["service", "postfix", "start"]]),
     ],
     "rocky-9": [
         ("update", [["dnf", "upgrade", "-y"]]),
-        ("packages", [["dnf", "install", "-y", "postfix", "dovecot", "openssl"]]),
+        ("packages", [["dnf", "install", "-y", "postfix", "openssl", "dovecot"]]),
         ("mta", [["systemctl", "stop", "sendmail"], ["systemctl", "disable", "sendmail"],
                  ["alternatives", "--set", "mta", "/usr/sbin/sendmail.postfix"], ["dnf", "remove", "-y", "sendmail"]]),
         ("firewall", [["firewall-cmd", "--permanent", "--add-port=25/tcp"], ["firewall-cmd", "--add-port=25/tcp"],
@@ -470,8 +471,8 @@ EXPECTED_PLANS = {
                       ["firewall-cmd", "--permanent", "--add-port=993/tcp"], ["firewall-cmd", "--add-port=993/tcp"],
                       ["firewall-cmd", "--permanent", "--add-port=110/tcp"], ["firewall-cmd", "--add-port=110/tcp"],
                       ["firewall-cmd", "--permanent", "--add-port=995/tcp"], ["firewall-cmd", "--add-port=995/tcp"]]),
-        ("selinux", [["restorecon", "-R", "/etc/postfix"], ["restorecon", "-R", "/etc/dovecot"],
-                     ["restorecon", "-R", "/etc/pki/tls/certs/mailwiz.pem"]]),
+        ("selinux", [["restorecon", "-R", "/etc/postfix"], ["restorecon", "-R", "/etc/pki/tls/certs/mailwiz.pem"],
+                     ["restorecon", "-R", "/etc/dovecot"]]),
         ("services", [["systemctl", "enable", "dovecot"], ["systemctl", "start", "dovecot"],
                       ["systemctl", "enable", "postfix"], ["systemctl", "start", "postfix"]]),
     ],

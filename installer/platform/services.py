@@ -193,9 +193,8 @@ class SysVinit(InitSystem):
 
 
 def _rc_links(root, level: str, name: str) -> bool:
-    folder = root.path(f"/etc/rc{level}.d")
     try:
-        return any(entry.startswith("S") and entry[3:] == name for entry in (p.name for p in folder.iterdir()))
+        return any(entry.startswith("S") and entry[3:] == name for entry in root.listdir(f"/etc/rc{level}.d"))
     except OSError:
         return False
 

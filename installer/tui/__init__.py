@@ -26,7 +26,7 @@ def run_wizard(args) -> int:
         return session.EXIT_BAD_INPUT
 
     from installer.tui.app import make_app
-    app = make_app(target, lang=lang, japanese_blocked=blocked)
+    app = make_app(target, lang=lang, japanese_blocked=blocked, failpoint=getattr(args, "failpoint", None))
     previous = signal.getsignal(signal.SIGHUP)
 
     def hangup(signum, frame):

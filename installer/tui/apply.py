@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, RichLog, Static
 
-from installer import i18n
+from installer import events, i18n
 from installer.i18n import Msg, N_, _
 from installer.journal import render_entry
 from installer.tui.base import NEXT, Page
@@ -68,7 +68,7 @@ class ApplyPage(Page):
         self.running = False
         self.failure: Optional[object] = None
         self._lock = threading.Lock()
-        self._pending: List[dict] = []
+        self._pending: List[events.Event] = []
         self._posted = False
 
     # -- layout --------------------------------------------------------------------
@@ -158,10 +158,10 @@ class ApplyPage(Page):
         self.revalidate()
         self.run_engine(mode)
 
-    def _events(self, entry: dict) -> None:
-        """Called in the worker thread for every journal entry."""
+    def _events(self, event) -> None:
+        """Called in the worker thread for every event of the run (installer/events.py)."""
         with self._lock:
-            self._pending.append(entry)
+            self._pending.append(event)
             if self._posted:
                 return
             self._posted = True
@@ -188,9 +188,17 @@ class ApplyPage(Page):
                                        events=self._events, no_rollback=True, verify=state.verifier(plan),
                                        failpoint="")
         except Exception as exc:   # shown on the page: a traceback would vanish with the terminal
-            from installer.journal import Locked
-            text = (_("Another mailwiz run holds the lock on this target.") if isinstance(exc, Locked)
-                    else f"{type(exc).__name__}: {exc}")
+            from installer.journal import JournalDamaged, Locked
+            from installer.root import TargetRefused
+            if isinstance(exc, Locked):
+                text = _("Another mailwiz run holds the lock on this target.")
+            elif isinstance(exc, engine.StalePlan):
+                text = Msg(N_("The target changed after this plan was made ({paths}); go back to the review "
+                              "page for a new plan."), paths=", ".join(exc.paths)).render()
+            elif isinstance(exc, (TargetRefused, JournalDamaged)):
+                text = str(exc.message)
+            else:
+                text = f"{type(exc).__name__}: {exc}"
             self.post_message(self.Finished(None, text))
             return
         self.post_message(self.Finished(result))
@@ -201,35 +209,34 @@ class ApplyPage(Page):
             entries, self._pending = self._pending, []
             self._posted = False
         log = self.query_one("#output", RichLog)
-        for entry in entries:
-            self._track(entry)
-            line = entry_line(entry)
+        for event in entries:
+            self._track(event)
+            line = entry_line(event.entry)
             if line is not None:
                 self.lines.append(line)
                 log.write(line)
         self.query_one("#progress", ProgressBar).progress = self.done_actions
 
-    def _track(self, entry: dict) -> None:
-        event = entry.get("event")
-        step = entry.get("step")
-        if event == "run-start" and entry.get("run"):
-            self.run_id = entry["run"]
-        if event == "begin" and step:
+    def _track(self, event) -> None:
+        step = getattr(event, "step", None)
+        if isinstance(event, events.RunStart) and event.run:
+            self.run_id = event.run
+        if isinstance(event, events.Begin) and step:
             self._set_step(step, "running")
-        elif event == "done":
+        elif isinstance(event, events.Done):
             self.done_actions += 1
-        elif event == "failed" and step:
+        elif isinstance(event, events.Failed) and step:
             self._set_step(step, "failed")
-        elif event == "undo-done":
+        elif isinstance(event, events.UndoDone):
             for name, value in list(self.step_state.items()):
                 if value in ("done", "running", "failed"):
                     self._set_step(name, "undone")
-        if event in ("begin", "run-end"):
+        if isinstance(event, (events.Begin, events.RunEnd)):
             # a step is done once the next one begins or the run ends
             for name, value in list(self.step_state.items()):
                 if value == "running" and name != step:
                     self._set_step(name, "done")
-            if event == "run-end" and entry.get("status") == "ok":
+            if isinstance(event, events.RunEnd) and event.status == "ok":
                 for name, value in list(self.step_state.items()):
                     if value == "running":
                         self._set_step(name, "done")

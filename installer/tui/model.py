@@ -29,25 +29,6 @@ PAGE_KEYS: Dict[str, Tuple[str, ...]] = {
 }
 
 
-def get_path(data: dict, dotted: str):
-    node = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def set_path(data: dict, dotted: str, value) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-
-
 def split_list(text: str) -> List[str]:
     """``"a, b c"`` -> ``["a", "b", "c"]``: lists are typed comma- or space-separated."""
     return [item for item in text.replace(",", " ").split() if item]

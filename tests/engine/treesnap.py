@@ -1,6 +1,7 @@
 """Snapshots of a target root for "byte-identical" comparisons (content and mode)."""
 import hashlib
 import os
+import stat
 
 # mailwiz's own records (runs, logs, lock, the sandbox world) are not part of the target's state.
 OWN = ("var/lib/mailwiz", "var/log/mailwiz")
@@ -25,6 +26,8 @@ def snapshot(root) -> dict:
                 result[rel] = ("link", 0, os.readlink(full))
             elif os.path.isdir(full):
                 result[rel] = ("dir", st.st_mode & 0o7777, "")
+            elif not stat.S_ISREG(st.st_mode):      # a FIFO, a socket: never opened
+                result[rel] = ("special", st.st_mode, "")
             else:
                 with open(full, "rb") as handle:
                     digest = hashlib.sha256(handle.read()).hexdigest()

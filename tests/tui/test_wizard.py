@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from installer import answers, i18n
+from installer.events import Done
 from installer.journal import Run, list_runs
 from installer.tui.aliases import AliasesPage
 from installer.tui.apply import ApplyPage
@@ -244,8 +245,8 @@ async def test_interrupted_run_is_offered_for_rollback(make_wizard):
     state.gather_facts()
     state.make_plan()
 
-    def die_after_two(entry):
-        if entry["event"] == "done" and entry["seq"] == 1:
+    def die_after_two(event):
+        if isinstance(event, Done) and event.seq == 1:
             raise Cut()
 
     with pytest.raises(Cut):
