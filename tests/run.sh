@@ -2,7 +2,9 @@
 # Sets up everything the test suite needs on a fresh Debian machine, then runs it.
 # This is the README's test command; .ci/run calls it.
 #   - system packages (as root): gettext for catalog extraction, postfix + dovecot for the
-#     real-tool config checks, openssl, tmux and openssh-server for the terminal tests;
+#     real-tool config checks, openssl, tmux and openssh-server for the terminal tests,
+#     debootstrap, systemd-container (systemd-nspawn) and zstd for the booted Debian
+#     machines of tests/targets (images cached under /var/cache/mailwiz-targets);
 #   - a private virtual environment (.venv: mailwiz never shares one, since its import names
 #     `installer` and `steps` also belong to unrelated PyPI packages);
 #   - pytest over tests/ (end-to-end tests last; they need root and MAILWIZ_E2E=1).
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   for pkg in gettext openssl tmux openssh-server openssh-client iproute2 postfix dovecot-core \
-             dovecot-imapd dovecot-pop3d dovecot-lmtpd; do
+             dovecot-imapd dovecot-pop3d dovecot-lmtpd debootstrap systemd-container zstd util-linux git; do
     dpkg-query -W -f '${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -22,7 +22,7 @@ import pytest
 from tests.targets import images
 from tests.targets.machine import Machine
 
-TOOLS = ["debootstrap", "systemd-nspawn", "nsenter", "ip", "tar", "zstd", "git"]
+TOOLS = ["debootstrap", "systemd-nspawn", "nsenter", "ip", "tar", "zstd"]
 
 _FIGURES: List[str] = []
 

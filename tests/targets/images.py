@@ -57,11 +57,19 @@ def version(release: str) -> str:
     return next(k for k, v in RELEASES.items() if v == name)
 
 
+# Releases whose security suite is left out: the mirror this project's test
+# machines reach lacks files of bullseye-security (dovecot-pop3d
+# 1:2.3.13+dfsg1-2+deb11u4: 404, while its index names it), and apt then cannot
+# install Dovecot at all.  Debian 11 tests get the point release's packages.
+NO_SECURITY = {"bullseye"}
+
+
 def image_files(name: str) -> Dict[str, str]:
     """Files written into the root after debootstrap: path -> content."""
     sources = ("deb {mirror} {s} main\n"
-               "deb {mirror} {s}-updates main\n"
-               "deb {security} {s}-security main\n").format(mirror=MIRROR, security=SECURITY, s=name)
+               "deb {mirror} {s}-updates main\n").format(mirror=MIRROR, s=name)
+    if name not in NO_SECURITY:
+        sources += "deb {security} {s}-security main\n".format(security=SECURITY, s=name)
     return {
         "/etc/apt/sources.list": sources,
         "/etc/hostname": HOSTNAME + "\n",
@@ -142,10 +150,9 @@ def build(release: str, force: bool = False) -> Path:
             partial = target.with_suffix(".partial")
             subprocess.run(["tar", "--numeric-owner", "--xattrs", "--zstd", "-C", str(root), "-cf",
                             str(partial), "."], check=True, timeout=600)
+            # Images of other recipes stay: another work tree (another branch of
+            # the harness) may be using one right now.
             os.replace(partial, target)
-            for old in target.parent.glob(name + "-*.tar.zst"):
-                if old != target:
-                    old.unlink()
             _log("image {} built in {:.0f} s: {}".format(name, time.monotonic() - started, target))
         finally:
             shutil.rmtree(work, ignore_errors=True)

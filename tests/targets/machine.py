@@ -14,9 +14,9 @@ Commands run inside with ``nsenter --target PID --all`` (PID: the machine's
 systemd, the child of the nspawn process) and a clean environment.
 
 The machine's root is a folder on the host (``/var/tmp/mailwiz-targets/NAME``):
-files are read and written there directly.  apt's .deb archive and pip's cache
-are bind-mounted from the cache folder, so a second run downloads nothing it
-already has.  :meth:`Machine.destroy` powers it off and removes everything.
+files are read and written there directly.  apt's .debs come from the cache
+folder (hard links, see ``Machine._deb_cache``) and pip's cache is bind-mounted
+from it, so a second run downloads nothing it already has.  :meth:`Machine.destroy` powers it off and removes everything.
 """
 from __future__ import annotations
 
@@ -144,6 +144,15 @@ class Machine:
         if authorized_key:
             self.write("/root/.ssh/authorized_keys", authorized_key.rstrip("\n") + "\n", mode=0o600)
             os.chmod(self.host_path("/root/.ssh"), 0o700)
+        _link_debs(self._deb_cache, self.host_path("/var/cache/apt/archives"))
+
+    @property
+    def _deb_cache(self) -> Path:
+        """The .debs machines of this release downloaded before.  Each machine gets
+        hard links to them in its own archive folder (a shared folder would share
+        apt's lock between machines running at once) and adds what it fetched
+        when it is destroyed."""
+        return images.CACHE / "apt" / self.release
 
     def _start(self) -> None:
         log = open(self.dir / "proxy.log", "w")
@@ -152,17 +161,13 @@ class Machine:
                                  stdin=subprocess.DEVNULL, start_new_session=True)
         self.proxy_pid = proxy.pid
         self._save()
-        cache = images.CACHE
-        apt_cache = cache / "apt" / self.release
-        pip_cache = cache / "pip" / self.release
-        for folder in (apt_cache / "partial", pip_cache):
-            folder.mkdir(parents=True, exist_ok=True)
+        pip_cache = images.CACHE / "pip" / self.release
+        pip_cache.mkdir(parents=True, exist_ok=True)
         console = open(self.dir / "console.log", "w")
         nspawn = subprocess.Popen(
             ["systemd-nspawn", "-D", str(self.root), "--boot", "--keep-unit", "--register=no",
              "--machine=" + self.name, "--network-namespace-path=/run/netns/" + self.netns,
              "--resolv-conf=off", "--timezone=off", "--link-journal=no", "--console=read-only",
-             "--bind={}:/var/cache/apt/archives".format(apt_cache),
              "--bind={}:/root/.cache/pip".format(pip_cache)],
             stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.nspawn_pid = nspawn.pid
@@ -219,6 +224,8 @@ class Machine:
             _reap(self.proxy_pid)
         _ip("netns", "del", self.netns, check=False)
         _ip("link", "del", self._veth + "h", check=False)
+        if self.root.is_dir():
+            _link_debs(self.host_path("/var/cache/apt/archives"), self._deb_cache)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- state for other processes (the CLI) -----------------------------------------------
@@ -304,18 +311,46 @@ class Machine:
         return time.monotonic() - started
 
 
+SKIPPED_DIRS = {".git", ".venv", "__pycache__", "mailwiz-sandbox", "build"}
+
+
+def _project_files() -> List[str]:
+    """The project's tracked and new (not ignored) files; without git, every file
+    outside the folders a checkout does not ship."""
+    try:
+        listed = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z", "--cached", "--others",
+                                 "--exclude-standard"], capture_output=True, check=True, timeout=60).stdout
+        return [rel for rel in listed.decode().split("\0") if rel]
+    except (OSError, subprocess.CalledProcessError):
+        found = []
+        for folder, dirs, files in os.walk(PROJECT):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+            found += [os.path.relpath(os.path.join(folder, name), PROJECT) for name in files]
+        return found
+
+
 def copy_checkout(dest: Path) -> None:
-    """The project's tracked and new (not ignored) files, as they are on disk."""
-    listed = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], capture_output=True, check=True, timeout=60).stdout
+    """The project's files, as they are on disk."""
     dest.mkdir(parents=True, exist_ok=True)
-    for rel in filter(None, listed.decode().split("\0")):
+    for rel in _project_files():
         source = PROJECT / rel
         if not source.is_file():
             continue          # deleted in the work tree
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
+
+
+def _link_debs(source: Path, dest: Path) -> None:
+    """Hard-link every .deb of *source* into *dest* that is not there yet."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for deb in source.glob("*.deb"):
+        target = dest / deb.name
+        if not target.exists():
+            try:
+                os.link(deb, target)
+            except OSError:
+                shutil.copy2(deb, target)
 
 
 def _alive(pid: int) -> bool:

@@ -45,6 +45,9 @@ def test_real_run_and_rollback(release, boot, figures):
     assert SELF_TEST <= set(checks), sorted(checks)
     assert flow.failed_checks(checks) == {}
     assert "seen in the IMAP INBOX" in proc.stdout       # the self-test read its message back over IMAP
+    # The machine was brought up to date first (Target.prepare): the update step
+    # asked apt for real and found nothing to do.
+    assert "Update the system" not in proc.stdout
 
     assert target.installed() == set(PACKAGES)
     for unit in UNITS:
