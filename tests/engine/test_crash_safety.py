@@ -190,7 +190,7 @@ def test_an_immutable_file_fails_the_run_and_a_rollback_that_cannot_finish_says_
 
     def progress(entry):
         real_progress(entry)
-        if entry["event"] == "failed" and not made_immutable:
+        if entry.kind == "failed" and not made_immutable:   # a typed event (installer/events.py)
             subprocess.run(["chattr", "+i", str(main_cf)], check=True)
             made_immutable.append(True)
 
