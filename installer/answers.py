@@ -800,6 +800,12 @@ KINDS: Dict[str, Kind] = {k.name: k for k in (
          Msg(N_("OK, REJECT, DISCARD, DUNNO, HOLD, DEFER, \"REJECT text\", \"554 text\" or \"WARN text\"")),
          _plain(_action_problem), 200),
     Kind("rbl", _HOST_PATTERN, Msg(N_("a DNS blocklist zone such as zen.spamhaus.org")), _plain(_rbl_problem), 253),
+    Kind("selector", r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+         Msg(N_("a DKIM selector: one DNS label of letters, digits and -, e.g. 202612")), None, 63),
+    Kind("email", r"^[A-Za-z0-9_%%+=.-]+@%s(\.%s)+$" % (_LABEL, _LABEL),
+         Msg(N_("a mail address such as admin@example.com")), None, 254),
+    Kind("url", r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$",
+         Msg(N_("an ACME directory address such as https://acme-v02.api.letsencrypt.org/directory")), None, 500),
 )}
 
 
@@ -1257,9 +1263,15 @@ FORMAT = Map([
         ("sasl", Bool(default=True, description="SMTP AUTH for users, through Dovecot SASL")),
         ("submission", Bool(default=True, description="port 587: STARTTLS and AUTH required")),
         ("tls", Map([
-            ("certificate", Enum(("self-signed", "existing", "none"), default="self-signed")),
+            ("certificate", Enum(("self-signed", "existing", "acme", "none"), default="self-signed")),
             ("cert_file", Nullable(Text("path"), default=None, description="with existing: path on the target")),
             ("key_file", Nullable(Text("path"), default=None, description="with existing: path on the target")),
+            ("acme", Map([
+                ("email", Nullable(Text("email"), default=None,
+                                   description="with acme: the account's address for expiry notices")),
+                ("directory", Nullable(Text("url"), default=None,
+                                       description="with acme: the ACME directory; null: Let's Encrypt")),
+            ])),
         ])),
     ])),
     ("relayhost", Nullable(_RELAYHOST, default=None, description="null, or a smarthost for outgoing mail")),
@@ -1287,6 +1299,17 @@ FORMAT = Map([
                         default=["reject_unknown_sender_domain", "reject_non_fqdn_sender"])),
         ("recipient", ListOf(Text("restriction_recipient"), default=["reject_non_fqdn_recipient"])),
         ("rbl", ListOf(Text("rbl"), default=[], description="DNS blocklists for reject_rbl_client")),
+    ])),
+    ("dkim", Map([
+        ("enabled", Bool(default=False, description="OpenDKIM signing for postfix.domain")),
+        ("selector", Nullable(Text("selector"), default=None,
+                              description="DKIM selector; null: from the date of the first run, e.g. 202612")),
+    ])),
+    ("dmarc", Map([
+        ("policy", Enum(("none", "quarantine", "reject"), default="none",
+                        description="p= of the printed _dmarc record")),
+        ("rua", Nullable(Text("email"), default=None,
+                         description="address for aggregate reports; null: postmaster@DOMAIN")),
     ])),
     ("services", Map([
         ("enable", Bool(default=True, description="start postfix and dovecot at boot")),
@@ -1323,7 +1346,8 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
     """Rules between keys and rules about mail service; *given* is the data as written (before defaults)."""
     postfix, auth, spam = data["postfix"], data["auth"], data["spam"]
     # A section of the wrong type is already reported; its rules are skipped.
-    tls = auth["tls"] if isinstance(auth["tls"], dict) else {"certificate": None, "cert_file": None, "key_file": None}
+    tls = auth["tls"] if isinstance(auth["tls"], dict) else {"certificate": None, "cert_file": None, "key_file": None,
+                                                             "acme": {}}
 
     if data["system"]["existing_mta"] == "alternatives" and ctx.profile is not None \
             and getattr(ctx.profile, "mta_switch", None) != "alternatives":
@@ -1372,7 +1396,7 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
     if tls["certificate"] == "none" and (auth["sasl"] is True or auth["submission"] is True):
         ctx.error(("auth", "tls", "certificate"), Msg(
             N_("SMTP AUTH and submission need TLS, or passwords would cross the network in clear text: choose "
-               "self-signed or existing, or set auth.sasl and auth.submission to false")))
+               "self-signed, existing or acme, or set auth.sasl and auth.submission to false")))
     if tls["certificate"] == "existing":
         for key in ("cert_file", "key_file"):
             path = tls[key]
@@ -1390,10 +1414,22 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
                                                         path=_show(path)))
                 elif is_dir:
                     ctx.error(("auth", "tls", key), Msg(N_("{path} is a folder, not a file"), path=_show(path)))
+        if ctx.root is not None and not ctx.errors_at(("auth", "tls")):
+            _check_existing_certificate(tls, str(hostname), ctx)
     else:
         for key in ("cert_file", "key_file"):
             if tls[key] is not None:
                 ctx.warn(("auth", "tls", key), Msg(N_("ignored: used only with certificate: existing")))
+
+    acme = tls.get("acme") if isinstance(tls.get("acme"), dict) else {}
+    if tls["certificate"] == "acme" and acme.get("email") is None and not ctx.errors_at(("auth", "tls", "acme")):
+        ctx.error(("auth", "tls", "acme", "email"), Msg(N_("certificate: acme needs an address for the ACME "
+                                                           "account (expiry notices)")),
+                  ctx.where(("auth", "tls", "certificate"))[1])
+    elif tls["certificate"] != "acme":
+        for key in ("email", "directory"):
+            if acme.get(key) is not None:
+                ctx.warn(("auth", "tls", "acme", key), Msg(N_("ignored: used only with certificate: acme")))
 
     relay = data["relayhost"]
     if isinstance(relay, dict) and relay.get("password_env") is not None and relay.get("username") is None:
@@ -1439,6 +1475,23 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
 
     if data["verify"] is True and data["services"]["start"] is False:
         ctx.warn(("verify",), Msg(N_("the self-test is skipped because services.start is false")))
+
+
+def _check_existing_certificate(tls: Dict[str, Any], hostname: str, ctx: _Ctx) -> None:
+    """certificate: existing: the key matches, the chain holds, not expired, names the host."""
+    from installer import certs
+    try:
+        cert_pem = ctx.root.read_bytes(tls["cert_file"])
+        key_pem = ctx.root.read_bytes(tls["key_file"])
+    except (OSError, ValueError):
+        return                  # unreadable: reported by the existence checks or at apply
+    if cert_pem is None or key_pem is None:
+        return
+    problems, warnings = certs.check_files(cert_pem, key_pem, hostname)
+    for problem in problems:
+        ctx.error(("auth", "tls", "cert_file"), problem)
+    for warning in warnings:
+        ctx.warn(("auth", "tls", "cert_file"), warning)
 
 
 # --------------------------------------------------------------------------

@@ -38,6 +38,16 @@ class Profile:
     # Debian splits Dovecot by protocol; RHEL ships one package.
     dovecot_packages: Dict[str, str] = field(default_factory=dict)
     note: str = ""               # an N_() msgid shown with the profile, or ""
+    # OpenDKIM (steps/dkim.py): where its key lives, and the repository it comes from:
+    # "" the distribution's own, "epel" Extra Packages for Enterprise Linux, enabled by
+    # installing epel_source (a package name, or the epel-release RPM's address on RHEL).
+    opendkim_packages: Tuple[str, ...] = ("opendkim",)
+    dkim_key_dir: str = "/etc/opendkim/keys"
+    extra_repo: str = ""
+    epel_source: str = ""
+    # certbot (steps/acme.py): the timer that renews, to enable; "" when the package
+    # sets up renewal itself (Debian: certbot.timer and /etc/cron.d/certbot).
+    certbot_timer: str = "certbot-renew.timer"
 
     @property
     def base_packages(self) -> Tuple[str, ...]:
@@ -75,19 +85,30 @@ _DEBIAN_CERTS = dict(
 _DEBIAN_DOVECOT = {"imap": "dovecot-imapd", "pop3": "dovecot-pop3d", "lmtp": "dovecot-lmtpd"}
 
 
+def _epel(distro, version) -> str:
+    if distro == "fedora":
+        return ""                  # Fedora carries opendkim and certbot itself
+    if distro == "rhel":           # not in RHEL's own repositories: the project's RPM
+        return f"https://dl.fedoraproject.org/pub/epel/epel-release-latest-{version}.noarch.rpm"
+    return "epel-release"          # CentOS, Rocky, Alma: in their extras repository
+
+
 def _rhel(id, name, distro, version, pm, init, pf, dv, *, map_type="hash", firewall="firewalld",
           layout="confd", eol=False, note=""):
+    epel = _epel(distro, version)
     return Profile(id=id, name=name, family="rhel", distro=distro, version=version, package_manager=pm,
                    init=init, mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
                    map_type=map_type, firewall=firewall, selinux=True, dovecot_layout=layout, eol=eol,
-                   note=note, **_RHEL_CERTS)
+                   note=note, extra_repo="epel" if epel else "", epel_source=epel, **_RHEL_CERTS)
 
 
 def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
     return Profile(id=id, name=name, family="debian", distro=distro, version=version, package_manager="apt",
                    init="systemd", mta_switch="none", postfix_version=pf, dovecot_version=dv,
                    map_type="hash", firewall=firewall, selinux=False,
-                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), note=note, **_DEBIAN_CERTS)
+                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), note=note,
+                   opendkim_packages=("opendkim", "opendkim-tools"), dkim_key_dir="/etc/dkimkeys",
+                   certbot_timer="", **_DEBIAN_CERTS)
 
 
 _EOL_NOTE = N_("This release is past its end of life; its packages are only on the vault mirror.")

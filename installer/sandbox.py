@@ -98,10 +98,17 @@ _MTA_ALTERNATIVES = {  # RHEL family: package -> (alternatives path, priority)
 }
 _MTA_SLAVES = ("mailq", "newaliases", "rmail")
 
+def _service_of(profile: Profile, package: str) -> Optional[str]:
+    """The service a package brings (certbot: the renewal timer, where it is one to enable)."""
+    if package == "certbot":
+        return profile.certbot_timer or None
+    return _SERVICES_BY_PACKAGE.get(package)
+
+
 _SERVICES_BY_PACKAGE = {
     "postfix": "postfix", "dovecot": "dovecot", "dovecot-core": "dovecot", "sendmail": "sendmail",
     "sendmail-bin": "sendmail", "exim": "exim", "exim4-daemon-light": "exim4", "exim4-daemon-heavy": "exim4",
-    "nullmailer": "nullmailer", "firewalld": "firewalld", "iptables": "iptables",
+    "nullmailer": "nullmailer", "firewalld": "firewalld", "iptables": "iptables", "opendkim": "opendkim",
 }
 
 # apt: packages that provide mail-transport-agent conflict with each other.
@@ -121,13 +128,14 @@ _RHEL_AVAILABLE = {
     "cyrus-sasl", "cyrus-sasl-lib", "cyrus-sasl-plain", "cyrus-sasl-md5", "openssl", "ca-certificates",
     "policycoreutils", "policycoreutils-python", "policycoreutils-python-utils", "libselinux-utils",
     "firewalld", "mailx", "s-nail", "telnet", "nc", "nmap-ncat", "bind-utils", "swaks", "crypto-policies",
+    "epel-release", "opendkim", "certbot",
 }
 _DEBIAN_AVAILABLE = {
     "postfix", "postfix-lmdb", "postfix-pcre", "dovecot-core", "dovecot-imapd", "dovecot-pop3d",
     "dovecot-lmtpd", "dovecot-sieve", "exim4", "exim4-base", "exim4-config", "exim4-daemon-light",
     "exim4-daemon-heavy", "sendmail", "sendmail-bin", "nullmailer", "ssl-cert", "openssl", "ca-certificates",
     "libsasl2-modules", "sasl2-bin", "bsd-mailx", "mailutils", "ufw", "swaks", "telnet", "netcat-openbsd",
-    "dnsutils",
+    "dnsutils", "opendkim", "opendkim-tools", "certbot",
 }
 
 _PENDING_UPDATES = ("openssl", "ca-certificates")
@@ -205,7 +213,7 @@ def initial_state(profile: Profile) -> dict:
     packages = _seed_packages(profile)
     services = {"sshd" if profile.family == "rhel" else "ssh": {"enabled": True, "running": True}}
     for package in packages:
-        service = _SERVICES_BY_PACKAGE.get(package)
+        service = _service_of(profile, package)
         if service:
             services[service] = {"enabled": True, "running": True}
     alternatives = {}
@@ -370,6 +378,9 @@ class SandboxWorld:
                 skip = False
             elif arg == "-o":
                 skip = True
+            elif arg.startswith("https://") and arg.endswith(".rpm"):
+                # dnf installs a package from its address: epel-release-latest-9.noarch.rpm
+                names.append(arg.rsplit("/", 1)[1].split("-latest")[0])
             elif not arg.startswith("-"):
                 names.append(arg)
         return names
@@ -402,7 +413,7 @@ class SandboxWorld:
         packages.update(new)
         self._set_packages(packages)
         for name in new:
-            service = _SERVICES_BY_PACKAGE.get(name)
+            service = _service_of(self.profile, name)
             if service and service not in self._services():
                 # Debian's maintainer scripts enable and start a service; RHEL's leave it off.
                 on = self.profile.family == "debian"
@@ -412,8 +423,8 @@ class SandboxWorld:
         return new
 
     def _forget_package(self, name: str) -> None:
-        service = _SERVICES_BY_PACKAGE.get(name)
-        if service and not any(_SERVICES_BY_PACKAGE.get(p) == service for p in self.packages - {name}):
+        service = _service_of(self.profile, name)
+        if service and not any(_service_of(self.profile, p) == service for p in self.packages - {name}):
             self._services().pop(service, None)
         if self.profile.family == "rhel" and name in _MTA_ALTERNATIVES:
             self._alternative_remove("mta", _MTA_ALTERNATIVES[name][0])

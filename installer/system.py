@@ -87,9 +87,12 @@ def _direct(name: str, verb: str) -> Optional[Argv]:
     """Service control without an init system (containers, CI)."""
     if name == "postfix":
         return {"start": ["postfix", "start"], "stop": ["postfix", "stop"],
-                "restart": ["postfix", "reload"]}.get(verb)
+                "restart": ["postfix", "reload"], "reload": ["postfix", "reload"]}.get(verb)
     if name == "dovecot":
-        return {"start": ["dovecot"], "stop": ["doveadm", "stop"], "restart": ["doveadm", "reload"]}.get(verb)
+        return {"start": ["dovecot"], "stop": ["doveadm", "stop"], "restart": ["doveadm", "reload"],
+                "reload": ["doveadm", "reload"]}.get(verb)
+    if name == "opendkim":
+        return {"start": ["opendkim", "-x", "/etc/opendkim.conf"]}.get(verb)
     return None
 
 

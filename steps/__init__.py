@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 ORDER = [
-    "update", "packages", "mta", "postfix", "tls", "sasl", "relayhost", "dovecot",
-    "aliases", "spam", "firewall", "selinux", "services",
+    "update", "packages", "mta", "postfix", "acme", "tls", "sasl", "relayhost", "dovecot",
+    "aliases", "spam", "dkim", "firewall", "selinux", "services",
 ]
 
 

@@ -51,7 +51,38 @@ def wanted_packages(inp) -> List[str]:
         packages += DEBIAN_RELAY_SASL if profile.family == "debian" else RHEL_RELAY_SASL
     if answers["auth"]["tls"]["certificate"] == "self-signed":
         packages.append("openssl")
+    for name in declared(inp, "packages"):
+        if name not in packages:
+            packages.append(name)
     return packages
+
+
+def declared(inp, what: str) -> List[str]:
+    """What the other steps declare for the one install: ``packages(inp)``,
+    ``from_extra_repo(inp)`` (those of them that come from the profile's extra
+    repository, EPEL) and ``leaves(inp)`` (see :func:`leftovers`)."""
+    import steps
+    found: List[str] = []
+    for module in steps.modules():
+        for item in getattr(module, what, lambda _inp: [])(inp):
+            if item not in found:
+                found.append(item)
+    return found
+
+
+def extra_repo(inp) -> List[Action]:
+    """Enable EPEL first when a package comes from there, and say so; once, kept
+    by its repo file; undo removes epel-release."""
+    needing = [p for p in declared(inp, "from_extra_repo") if p not in inp.facts.installed]
+    profile = inp.profile
+    if not needing or profile.extra_repo != "epel":
+        return []
+    pm = profile.package_manager
+    return [RunCommand(argv=[pm, "install", "-y", profile.epel_source], changes=["/etc/yum.repos.d/epel.repo"],
+                       run_if="missing", undo_argv=[pm, "remove", "-y", "epel-release"],
+                       description=Msg(N_("{packages}: from EPEL (Extra Packages for Enterprise Linux), whose "
+                                          "repository is enabled first ({source})"),
+                                       packages=" ".join(needing), source=profile.epel_source).to_json())]
 
 
 def debconf_preseed(hostname: str) -> str:
@@ -64,7 +95,7 @@ def plan(inp) -> List[Action]:
     missing = [p for p in wanted if p not in inp.facts.installed]
     if not missing:
         return []
-    actions: List[Action] = []
+    actions: List[Action] = extra_repo(inp)
     if inp.profile.package_manager == "apt":
         if not update.will_update(inp):
             actions += update.refresh_index(inp.profile)
@@ -74,7 +105,7 @@ def plan(inp) -> List[Action]:
                 argv=["debconf-set-selections"], stdin=debconf_preseed(inp.answers["postfix"]["hostname"]),
                 description=Msg(N_("Preseed the postfix package questions (Internet Site, mail name {hostname})"),
                                 hostname=inp.answers["postfix"]["hostname"]).to_json()))
-    actions.append(InstallPackages(packages=wanted, leaves=leftovers(inp.profile)))
+    actions.append(InstallPackages(packages=wanted, leaves=leftovers(inp.profile) + declared(inp, "leaves")))
     return actions
 
 

@@ -74,6 +74,9 @@ def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
         return tls["cert_file"], tls["key_file"]
     if kind == "self-signed":
         return _SELF_SIGNED_PATHS[profile.family]
+    if kind == "acme":
+        from steps.acme import live_paths
+        return live_paths(answers["postfix"]["hostname"])
     return None, None
 
 
