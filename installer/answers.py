@@ -1300,6 +1300,12 @@ FORMAT = Map([
         ("recipient", ListOf(Text("restriction_recipient"), default=["reject_non_fqdn_recipient"])),
         ("rbl", ListOf(Text("rbl"), default=[], description="DNS blocklists for reject_rbl_client")),
     ])),
+    ("services", Map([
+        ("enable", Bool(default=True, description="start postfix and dovecot at boot")),
+        ("start", Bool(default=True, description="start (or restart) them now")),
+    ])),
+    ("verify", Bool(default=True, description="after start: the self-test")),
+    # Added compatibly in v1 (absent: as before).
     ("dkim", Map([
         ("enabled", Bool(default=False, description="OpenDKIM signing for postfix.domain")),
         ("selector", Nullable(Text("selector"), default=None,
@@ -1311,11 +1317,6 @@ FORMAT = Map([
         ("rua", Nullable(Text("email"), default=None,
                          description="address for aggregate reports; null: postmaster@DOMAIN")),
     ])),
-    ("services", Map([
-        ("enable", Bool(default=True, description="start postfix and dovecot at boot")),
-        ("start", Bool(default=True, description="start (or restart) them now")),
-    ])),
-    ("verify", Bool(default=True, description="after start: the self-test")),
 ], required=("version",))
 
 

@@ -17,13 +17,30 @@ from installer.i18n import Msg, N_
 SOON_DAYS = 30
 
 
+def _blocks(data: bytes, kind: bytes) -> List[bytes]:
+    """The PEM blocks of *kind* (b"CERTIFICATE", b"PRIVATE KEY") in a file that may hold both."""
+    found, rest = [], data
+    while b"-----BEGIN " in rest:
+        start = rest.index(b"-----BEGIN ")
+        label = rest[start + 11:rest.index(b"-----", start + 11)]
+        end_mark = b"-----END " + label + b"-----"
+        end = rest.find(end_mark, start)
+        if end < 0:
+            break
+        if label.endswith(kind):
+            found.append(rest[start:end + len(end_mark)] + b"\n")
+        rest = rest[end + len(end_mark):]
+    return found
+
+
 def _load(cert_pem: bytes, key_pem: bytes):
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    chain = x509.load_pem_x509_certificates(cert_pem) if hasattr(x509, "load_pem_x509_certificates") \
-        else [x509.load_pem_x509_certificate(cert_pem)]
-    key = load_pem_private_key(key_pem, password=None)
-    return chain, key
+    chain = [x509.load_pem_x509_certificate(block) for block in _blocks(cert_pem, b"CERTIFICATE")]
+    keys = _blocks(key_pem, b"PRIVATE KEY")
+    if not keys:
+        raise ValueError("no private key")
+    return chain, load_pem_private_key(keys[0], password=None)
 
 
 def _public_bytes(public_key) -> bytes:
