@@ -81,8 +81,8 @@ def dmarc_value(answers: dict) -> str:
 
 
 SPF_VALUE = "v=spf1 mx -all"
-PENDING_KEY = "(made at apply; `mailwiz dns` prints it then)"
-SANDBOX_KEY = "(the sandbox makes no key)"
+PENDING_KEY = N_("(made at apply; `mailwiz dns` prints it then)")
+SANDBOX_KEY = N_("(the sandbox makes no key)")
 
 
 def host_addresses(facts) -> List[str]:
@@ -145,8 +145,9 @@ def for_target(answers: dict, profile, facts, root) -> List[Record]:
         selector = dkim.selector(inp)
         text = root.read_text(dkim.key_paths(profile, selector)[1])
         public = public_key_b64(text)
+    from installer.i18n import _
     # A file that is there but holds no key is the sandbox's stand-in for one.
-    return records(answers, facts, public, selector, PENDING_KEY if text is None else SANDBOX_KEY)
+    return records(answers, facts, public, selector, _(PENDING_KEY if text is None else SANDBOX_KEY))
 
 
 def zone_text(found: Sequence[Record]) -> str:

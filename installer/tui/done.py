@@ -48,6 +48,12 @@ class DonePage(Page):
             yield Static(_("Not run in the sandbox: nothing is really running to test."), classes="field-help")
         else:
             yield Static(_("Not run."), classes="field-help")
+        records = state.dns_records() if result is not None else ""
+        if records:
+            yield Static(_("DNS records to publish"), classes="section")
+            yield Static(_("`mailwiz dns` prints them again; `mailwiz verify` checks what is published."),
+                         classes="field-help")
+            yield Static(records, classes="command", markup=False)
         paths = state.run_paths() if result is not None else {}
         if paths:
             yield Static(_("Where things are"), classes="section")
