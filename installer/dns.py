@@ -61,9 +61,17 @@ def _quote(text: str) -> str:
 
 
 def split_txt(value: str, size: int = TXT_CHUNK) -> List[str]:
-    """*value* as TXT strings of at most *size* bytes (ASCII: one byte a character)."""
-    data = value.encode("ascii")
-    return [data[i:i + size].decode("ascii") for i in range(0, len(data), size)] or [""]
+    """*value* as TXT strings of at most *size* bytes each (UTF-8; a character is never cut)."""
+    chunks, current, length = [], [], 0
+    for char in value:
+        width = len(char.encode("utf-8"))
+        if length + width > size:
+            chunks.append("".join(current))
+            current, length = [], 0
+        current.append(char)
+        length += width
+    chunks.append("".join(current))
+    return chunks
 
 
 def fqdn(name: str) -> str:
