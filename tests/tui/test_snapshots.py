@@ -104,7 +104,7 @@ def test_done_with_dns_records(snap_compare, make_wizard, lang):
         await apply_from_review(pilot)
         await pilot.press("ctrl+n")
         await at_page(pilot, DonePage)
-        pilot.app.screen.query_one(".command").scroll_visible(animate=False)
+        pilot.app.screen.query_one("#dns-records").scroll_visible(animate=False)
         await pilot.pause()
 
     assert snap_compare(app, run_before=walk, terminal_size=(80, 24))
