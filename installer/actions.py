@@ -23,10 +23,11 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Set
 
-from installer import confedit, system
+from installer import confedit, platform
 from installer.i18n import Msg, N_
 from installer.profiles import Profile
-from installer.system import ServiceState
+from installer.needs import Daemon
+from installer.platform.services import ServiceState
 
 Argv = List[str]
 
@@ -428,7 +429,7 @@ class InstallPackages(Action):
         return True
 
     def commands(self, profile, init):
-        return [system.install_cmd(profile, self.packages)]
+        return [platform.install_cmd(profile, self.packages)]
 
     def prepare(self, ctx):
         files = [p for p in self.leaves if not p.endswith("/")]
@@ -438,8 +439,8 @@ class InstallPackages(Action):
                 "files": ctx.snapshot(files), "folders": folders}
 
     def execute(self, ctx):
-        env = {**system.package_env(ctx.profile), **self.env}
-        ctx.run(system.install_cmd(ctx.profile, self.packages), env=env, stream=True)
+        env = {**platform.package_env(ctx.profile), **self.env}
+        ctx.run(platform.install_cmd(ctx.profile, self.packages), env=env, stream=True)
 
     @classmethod
     def undo(cls, ctx, record):
@@ -447,11 +448,11 @@ class InstallPackages(Action):
         now = ctx.installed_packages()
         added = sorted(now - before)
         if added:
-            ctx.run(system.remove_cmd(ctx.profile, added), env=system.package_env(ctx.profile), stream=True)
+            ctx.run(platform.remove_cmd(ctx.profile, added), env=platform.package_env(ctx.profile), stream=True)
         # What the install pushed out (Debian: postfix conflicts with exim4) comes back.
         displaced = sorted(before - ctx.installed_packages()) if added else []
         if displaced:
-            ctx.run(system.install_cmd(ctx.profile, displaced), env=system.package_env(ctx.profile), stream=True)
+            ctx.run(platform.install_cmd(ctx.profile, displaced), env=platform.package_env(ctx.profile), stream=True)
         ctx.restore(record.get("files", []))
         for folder in record.get("folders", []):
             if not folder["existed"]:
@@ -478,20 +479,20 @@ class RemovePackages(Action):
         return True
 
     def commands(self, profile, init):
-        return [system.remove_cmd(profile, self.packages)]
+        return [platform.remove_cmd(profile, self.packages)]
 
     def prepare(self, ctx):
         installed = ctx.installed_packages()
         return {"removed": [p for p in self.packages if p in installed]}
 
     def execute(self, ctx):
-        ctx.run(system.remove_cmd(ctx.profile, self.packages), env=system.package_env(ctx.profile), stream=True)
+        ctx.run(platform.remove_cmd(ctx.profile, self.packages), env=platform.package_env(ctx.profile), stream=True)
 
     @classmethod
     def undo(cls, ctx, record):
         missing = sorted(set(record["removed"]) - ctx.installed_packages())
         if missing:
-            ctx.run(system.install_cmd(ctx.profile, missing), env=system.package_env(ctx.profile), stream=True)
+            ctx.run(platform.install_cmd(ctx.profile, missing), env=platform.package_env(ctx.profile), stream=True)
 
 
 # --- services -----------------------------------------------------------------
@@ -523,13 +524,19 @@ class _ServiceAction(Action):
 
     name: str = ""
     init: str = "systemd"
+    # The step's declaration of the service (installer.needs.Daemon, as JSON):
+    # without an init system only it knows the commands.
+    daemon: Optional[dict] = None
     _verbs: List[str] = field(default_factory=list, repr=False)
 
     def describe(self) -> Msg:
         return Msg(N_("Service {name}: {verbs}"), name=self.name, verbs=verbs_text(self._verbs))
 
+    def _cmds(self, profile, verb: str) -> List[Argv]:
+        return platform.service_cmds(self.init, profile, self.name, verb, Daemon.from_json(self.daemon))
+
     def commands(self, profile, init):
-        return [argv for verb in self._verbs for argv in system.service_cmds(self.init, profile, self.name, verb)]
+        return [argv for verb in self._verbs for argv in self._cmds(profile, verb)]
 
     def to_json(self):
         data = super().to_json()
@@ -537,9 +544,18 @@ class _ServiceAction(Action):
         return data
 
     def prepare(self, ctx):
-        state = ctx.service_state(self.init, self.name)
-        return {"name": self.name, "init": self.init, "was_enabled": state.enabled,
-                "was_running": state.running, "verbs": list(self._verbs)}
+        state = ctx.service_state(self.init, self.name, self.daemon)
+        record = {"name": self.name, "init": self.init, "was_enabled": state.enabled,
+                  "was_running": state.running, "verbs": list(self._verbs)}
+        if self.daemon:
+            record["daemon"] = self.daemon
+        return record
+
+
+def _record_cmds(ctx, record: dict, verb: str) -> List[Argv]:
+    """A service's commands for *verb*, from its journal record alone."""
+    return platform.service_cmds(record["init"], ctx.profile, record["name"], verb,
+                                 Daemon.from_json(record.get("daemon")))
 
 
 @register
@@ -587,19 +603,18 @@ class Service(_ServiceAction):
                 verb = "restart"
             elif verb == "restart" and self._running_now is False:
                 verb = "start"
-            for argv in system.service_cmds(self.init, ctx.profile, self.name, verb):
+            for argv in self._cmds(ctx.profile, verb):
                 ctx.run(argv)
 
     @classmethod
     def undo(cls, ctx, record):
-        name, init = record["name"], record["init"]
         if "enable" in record["verbs"] and not record["was_enabled"]:
-            for argv in system.service_cmds(init, ctx.profile, name, "disable"):
+            for argv in _record_cmds(ctx, record, "disable"):
                 ctx.run(argv, check=False)
-        for argv in system.service_cmds(init, ctx.profile, name, "stop"):
+        for argv in _record_cmds(ctx, record, "stop"):
             ctx.run(argv, check=False)
         if record["was_running"]:
-            ctx.after_rollback(system.service_cmds(init, ctx.profile, name, "start"))
+            ctx.after_rollback(_record_cmds(ctx, record, "start"))
 
 
 @register
@@ -617,7 +632,7 @@ class StopService(_ServiceAction):
         state = sim.services.get(self.name) or ServiceState(enabled=True, running=True)
         wanted = (["stop"] if state.running else []) + (["disable"] if state.enabled else [])
         # Without an init system there may be no command for a foreign service.
-        self._verbs = [v for v in wanted if system.service_cmds(self.init, sim.profile, self.name, v)]
+        self._verbs = [v for v in wanted if self._cmds(sim.profile, v)]
         sim.services[self.name] = ServiceState(enabled=False, running=False)
         return bool(self._verbs)
 
@@ -627,12 +642,11 @@ class StopService(_ServiceAction):
 
     @classmethod
     def undo(cls, ctx, record):
-        name, init = record["name"], record["init"]
         if "disable" in record["verbs"] and record["was_enabled"]:
-            for argv in system.service_cmds(init, ctx.profile, name, "enable"):
+            for argv in _record_cmds(ctx, record, "enable"):
                 ctx.run(argv, check=False)
         if "stop" in record["verbs"] and record["was_running"]:
-            ctx.after_rollback(system.service_cmds(init, ctx.profile, name, "start"))
+            ctx.after_rollback(_record_cmds(ctx, record, "start"))
 
 
 # --- alternatives and firewall ----------------------------------------------------
@@ -654,21 +668,21 @@ class SetAlternative(Action):
         return True
 
     def commands(self, profile, init):
-        return [system.alternatives_set_cmd(self.group, self.path)]
+        return [platform.alternatives_set_cmd(self.group, self.path)]
 
     def prepare(self, ctx):
-        current, mode = system.alternative(ctx.runner, self.group)
+        current, mode = platform.alternative(ctx.runner, self.group)
         return {"group": self.group, "previous": current, "mode": mode}
 
     def execute(self, ctx):
-        ctx.run(system.alternatives_set_cmd(self.group, self.path))
+        ctx.run(platform.alternatives_set_cmd(self.group, self.path))
 
     @classmethod
     def undo(cls, ctx, record):
         if record["mode"] == "auto" or not record["previous"]:
-            ctx.run(system.alternatives_auto_cmd(record["group"]), check=False)
+            ctx.run(platform.alternatives_auto_cmd(record["group"]), check=False)
         else:
-            ctx.run(system.alternatives_set_cmd(record["group"], record["previous"]), check=False)
+            ctx.run(platform.alternatives_set_cmd(record["group"], record["previous"]), check=False)
 
 
 @register
@@ -689,10 +703,10 @@ class OpenPorts(Action):
         return bool(self.ports)
 
     def commands(self, profile, init):
-        return [argv for port in self.ports for argv in system.firewall_open_cmds(self.tool, port)]
+        return [argv for port in self.ports for argv in platform.firewall_open_cmds(self.tool, port)]
 
     def prepare(self, ctx):
-        already = system.firewall_open_ports(ctx.runner, self.tool)
+        already = platform.firewall_open_ports(ctx.runner, self.tool)
         return {"tool": self.tool, "opened": [p for p in self.ports if p not in already]}
 
     def execute(self, ctx):
@@ -702,7 +716,7 @@ class OpenPorts(Action):
     @classmethod
     def undo(cls, ctx, record):
         for port in record["opened"]:
-            for argv in system.firewall_close_cmds(record["tool"], port):
+            for argv in platform.firewall_close_cmds(record["tool"], port):
                 ctx.run(argv, check=False)
 
 

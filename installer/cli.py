@@ -11,19 +11,11 @@ import os
 import sys
 from typing import List, Optional
 
-from installer import answers, i18n
+from installer import answers, i18n, session
 from installer.i18n import Msg, N_, _
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
-DEFAULT_SANDBOX_ROOT = "./mailwiz-sandbox"
-# A host whose platform mailwiz does not know still gets a sandbox to try things in.
-FALLBACK_PROFILE = "rocky-9"
-
-
-class UsageError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+from installer.session import (  # noqa: F401  (these names are the CLI's too)
+    DEFAULT_SANDBOX_ROOT, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, FALLBACK_PROFILE, Target, UsageError, say)
 
 
 class Parser(argparse.ArgumentParser):
@@ -112,78 +104,6 @@ def fill_defaults(args):
     return args
 
 
-def say(text: str = "", err: bool = False) -> None:
-    stream = sys.stderr if err else sys.stdout
-    stream.write(text + "\n")
-    stream.flush()
-
-
-# --- target selection ----------------------------------------------------------------
-
-class Target:
-    """Where and how a command works: root, profile, sandbox or real, runner."""
-
-    def __init__(self, args):
-        from installer import profiles
-        from installer.root import TargetRoot
-
-        self.notes: List[str] = []
-        is_root = os.geteuid() == 0
-        if args.profile:
-            try:
-                self.profile = profiles.get(args.profile)
-            except profiles.UnknownProfile:
-                raise UsageError(Msg(N_("Unknown profile {id}. Known profiles: {known}"), id=args.profile,
-                                     known=", ".join(profiles.PROFILES)).render())
-            detected = self.profile
-        else:
-            detected = profiles.detect()
-            self.profile = detected or profiles.get(FALLBACK_PROFILE)
-        self.sandbox = bool(args.sandbox)
-        if detected is None:
-            self.sandbox = True
-            self.notes.append(Msg(N_("This platform is not one mailwiz knows; using the sandbox with profile {id}."),
-                                  id=self.profile.id).render())
-        elif not is_root and not self.sandbox:
-            self.sandbox = True
-            self.notes.append(_("Not running as root; using the sandbox."))
-        elif args.profile and not self.sandbox and profiles.detect() != self.profile:
-            self.sandbox = True
-            self.notes.append(Msg(N_("Profile {id} is not this host's platform; using the sandbox."),
-                                  id=self.profile.id).render())
-        root_dir = args.root or (DEFAULT_SANDBOX_ROOT if self.sandbox else "/")
-        if self.sandbox and os.path.abspath(root_dir) == "/":
-            raise UsageError(_("The sandbox cannot use / as its root; give --root DIR."))
-        self.root_dir = root_dir
-        self.root = TargetRoot(root_dir)
-        self._runner = None
-
-    @property
-    def runner(self):
-        """The runner; a sandbox root is created and seeded on first use (after
-        the answers were validated, so bad input changes nothing)."""
-        if self._runner is None:
-            if self.sandbox:
-                from installer import sandbox
-                os.makedirs(self.root_dir, exist_ok=True)
-                try:
-                    sandbox.seed(self.root, self.profile)
-                    self._runner = sandbox.make_runner(self.root, self.profile)
-                except sandbox.SandboxProfileMismatch as exc:
-                    raise UsageError(str(exc.message)) from None
-            else:
-                from installer.runner import RealRunner
-                self._runner = RealRunner()
-        return self._runner
-
-    def banner(self) -> str:
-        if self.sandbox:
-            return Msg(N_("Sandbox ({profile}): commands are recorded, not run; files are written under {root}"),
-                       profile=self.profile.id, root=str(self.root.base)).render()
-        return Msg(N_("Real host ({profile}): commands run on this machine; root {root}"),
-                   profile=self.profile.id, root=str(self.root.base)).render()
-
-
 def _load_answers(path: str, overrides, target: Optional["Target"], lang_given: bool = True):
     loaded = answers.load(path, overrides=overrides, profile=target.profile if target else None,
                           root=target.root if target else None)
@@ -219,32 +139,8 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def _secrets(loaded) -> dict:
-    relay = (loaded.get("relayhost") or {}) if hasattr(loaded, "get") else {}
-    env_name = relay.get("password_env") if relay else None
-    if env_name:
-        value = os.environ.get(env_name)
-        if not value:
-            raise UsageError(Msg(N_("The relay host password is read from the environment variable {name}, "
-                                    "which is not set."), name=env_name).render())
-        if any(c in value for c in "\r\n\0"):
-            raise UsageError(Msg(N_("The environment variable {name} must hold a single line."),
-                                 name=env_name).render())
-        return {"relay_password": value}
-    return {}
-
-
-def _plan_for(target, loaded, secrets):
-    from installer import engine, facts, sandbox
-    for value in secrets.values():
-        target.runner.add_secret(value)
-    found = facts.gather(target.profile, target.runner, target.root)
-    from steps.relayhost import MissingSecret
-    try:
-        return engine.make_plan(loaded, target.profile, found, target.root, secrets,
-                                stock_provider=sandbox.stock_files)
-    except MissingSecret as exc:
-        raise UsageError(str(exc)) from None
+def _plan_for(target, loaded):
+    return session.make_plan(target, loaded, session.secrets(loaded))
 
 
 def print_plan(plan, root=None) -> None:
@@ -282,7 +178,7 @@ def print_records(loaded, profile, found_facts, root) -> None:
 
 def cmd_plan(args, target) -> int:
     loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
-    print_plan(_plan_for(target, loaded, _secrets(loaded)), target.root)
+    print_plan(_plan_for(target, loaded), target.root)
     return EXIT_OK
 
 
@@ -304,18 +200,11 @@ def _progress(entry: dict) -> None:
         say(line)
 
 
-def _verifier(target, loaded, plan):
-    if not loaded.get("verify", True) or target.sandbox:
-        return None
-    from steps import verify
-    return verify.runner_for(target.profile, plan.facts, loaded)
-
-
 def cmd_apply(args, target) -> int:
     from installer import engine
     from installer.journal import Locked
     loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
-    plan = _plan_for(target, loaded, _secrets(loaded))
+    plan = _plan_for(target, loaded)
     print_plan(plan, target.root)
     if plan.empty:
         return EXIT_OK
@@ -325,7 +214,7 @@ def cmd_apply(args, target) -> int:
     try:
         result = engine.apply(plan, root=target.root, runner=target.runner, answers_yaml=answers.dump(loaded),
                               lang=i18n.get_language(), sandbox=target.sandbox, events=_progress,
-                              no_rollback=args.no_rollback, verify=_verifier(target, loaded, plan))
+                              no_rollback=args.no_rollback, verify=session.verifier(target, plan))
     except Locked:
         say(_("Another mailwiz run holds the lock on this target."), err=True)
         return EXIT_LOCKED
@@ -385,10 +274,10 @@ def cmd_resume(args, target) -> int:
         say(Msg(N_("No such run: {run}"), run=run_id).render(), err=True)
         return EXIT_BAD_INPUT
     loaded = _load_answers(str(run.dir / "answers.yaml"), [], target, lang_given=bool(args.lang))
-    plan = _plan_for(target, loaded, _secrets(loaded))
+    plan = _plan_for(target, loaded)
     try:
         result = engine.resume(plan, root=target.root, runner=target.runner, run_id=run_id, events=_progress,
-                               no_rollback=args.no_rollback, verify=_verifier(target, loaded, plan))
+                               no_rollback=args.no_rollback, verify=session.verifier(target, plan))
     except Locked:
         say(_("Another mailwiz run holds the lock on this target."), err=True)
         return EXIT_LOCKED

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from installer import actions as actions_mod
-from installer import system
+from installer import platform
 from installer.actions import Action, Simulation
 from installer.i18n import Msg, N_
 from installer.journal import Run, TargetLock, last_run, list_runs
+from installer.needs import Daemon
 from installer.runner import CommandFailed
 
 EventFn = Callable[[dict], None]
@@ -147,10 +148,10 @@ class Context:
         return self.runner.run(list(argv), check=check, env=env, input=input, on_output=out)
 
     def installed_packages(self):
-        return system.installed_packages(self.runner, self.profile)
+        return platform.installed_packages(self.runner, self.profile)
 
-    def service_state(self, init: str, name: str):
-        return system.service_state(self.runner, self.root, init, self.profile, name)
+    def service_state(self, init: str, name: str, daemon: Optional[dict] = None):
+        return platform.service_state(self.runner, self.root, init, self.profile, name, Daemon.from_json(daemon))
 
     def after_rollback(self, commands: List[List[str]]) -> None:
         self._after.extend(commands)

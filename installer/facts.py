@@ -15,19 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
-from installer import system
+from installer import platform
+from installer.platform.services import ServiceState
 from installer.profiles import Profile, Version
-from installer.system import ServiceState
 
-# Services whose state steps care about, and the packages that provide them.
-SERVICE_PACKAGES: Dict[str, Tuple[str, ...]] = {
-    "postfix": ("postfix",),
-    "dovecot": ("dovecot", "dovecot-core"),
-    "sendmail": ("sendmail", "sendmail-bin"),
-    "exim4": ("exim4-daemon-light", "exim4-daemon-heavy", "exim4"),
-    "opendkim": ("opendkim",),
-    "certbot-renew.timer": ("certbot",),
-}
 # The OpenDKIM configuration that steps/dkim.py writes (with this first line).
 OPENDKIM_CONF = "/etc/opendkim.conf"
 OPENDKIM_MARK = "# Written by mailwiz"
@@ -217,36 +208,43 @@ def dkim_selector(text: Optional[str]) -> Optional[str]:
     return None
 
 
-def gather(profile: Profile, runner, root, *, check_updates: bool = True) -> Facts:
+def declared_needs(profile: Profile):
+    """What the steps declare they need on *profile* (``installer/needs.py``)."""
+    import steps
+    return steps.declared(profile)
+
+
+def gather(profile: Profile, runner, root, *, check_updates: bool = True, needs=None) -> Facts:
     """Read the facts of the target.  Nothing here raises on a failed query.
 
     ``check_updates=False`` skips the package manager's update check (about
-    2 s with apt, longer with yum/dnf metadata) and reports none pending."""
+    2 s with apt, longer with yum/dnf metadata) and reports none pending.
+    The services read are those the steps declare (*needs*, default
+    :func:`declared_needs`)."""
+    needs = needs if needs is not None else declared_needs(profile)
     sandbox = bool(getattr(runner, "sandbox", False))
     init = profile.init if sandbox else detect_init(root)
     if sandbox and getattr(getattr(runner, "world", None), "init", None):
         init = runner.world.init
 
-    installed = frozenset(system.installed_packages(runner, profile))
-    postfix_installed = "postfix" in installed
-    dovecot_installed = any(p in installed for p in ("dovecot", "dovecot-core"))
+    installed = frozenset(platform.installed_packages(runner, profile))
+    postfix_installed = profile.postfix_package in installed
+    dovecot_installed = profile.dovecot_package in installed
 
     postfix_version = _installed_version(runner, ["postconf", "-h", "mail_version"]) if postfix_installed else None
     dovecot_version = _installed_version(runner, ["dovecot", "--version"]) if dovecot_installed else None
 
-    mta, mta_mode = (None, "auto")
-    if profile.family == "rhel":
-        mta, mta_mode = system.alternative(runner, "mta")
+    mta, mta_mode = platform.alternatives_tool(profile).current(runner, "mta")
 
     services: Dict[str, ServiceState] = {}
-    for name, packages in SERVICE_PACKAGES.items():
+    for name, packages in needs.service_packages().items():
         if any(p in installed for p in packages):
-            services[name] = system.service_state(runner, root, init, profile, name)
+            services[name] = platform.service_state(runner, root, init, profile, name, needs.service(name))
         else:
             services[name] = ServiceState()
 
-    firewall = system.active_firewall(runner, profile)
-    firewall_open = frozenset(system.firewall_open_ports(runner, firewall)) if firewall else frozenset()
+    firewall = platform.active_firewall(runner, profile)
+    firewall_open = frozenset(platform.firewall_open_ports(runner, firewall)) if firewall else frozenset()
 
     return Facts(
         profile=profile,
@@ -264,7 +262,7 @@ def gather(profile: Profile, runner, root, *, check_updates: bool = True) -> Fac
         firewall=firewall,
         firewall_open=firewall_open,
         selinux=_selinux(runner),
-        updates_pending=system.updates_pending(runner, profile) if check_updates else False,
+        updates_pending=platform.updates_pending(runner, profile) if check_updates else False,
         hostname=_hostname(runner, sandbox),
         addresses=parse_ip_addresses(runner.query(["ip", "-o", "addr", "show"]).stdout),
         users=parse_passwd(root.read_text("/etc/passwd")),

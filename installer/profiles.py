@@ -23,6 +23,7 @@ class Profile:
     version: str                 # major version ("9") or release ("24.04")
     package_manager: str         # "yum" | "dnf" | "apt"
     init: str                    # "sysvinit" | "systemd": what the platform boots with
+    rc_tool: str                 # "chkconfig" | "update-rc.d": enables a service under sysvinit
     mta_switch: str              # "alternatives" | "none" (Debian: postfix conflicts with exim4)
     postfix_version: Version
     dovecot_version: Version
@@ -38,6 +39,9 @@ class Profile:
     # Debian splits Dovecot by protocol; RHEL ships one package.
     dovecot_packages: Dict[str, str] = field(default_factory=dict)
     note: str = ""               # an N_() msgid shown with the profile, or ""
+    postfix_package: str = "postfix"
+    dovecot_package: str = "dovecot"   # Debian: "dovecot-core"
+    stock: str = ""              # its entry in installer/stock/index.json; "": the profile id
     # OpenDKIM (steps/dkim.py): where its key lives, and the repository it comes from:
     # "" the distribution's own, "epel" Extra Packages for Enterprise Linux, enabled by
     # installing epel_source (a package name, or the epel-release RPM's address on RHEL).
@@ -51,9 +55,7 @@ class Profile:
 
     @property
     def base_packages(self) -> Tuple[str, ...]:
-        if self.family == "debian":
-            return ("postfix", "dovecot-core")
-        return ("postfix", "dovecot")
+        return (self.postfix_package, self.dovecot_package)
 
     @property
     def postfix_chroot(self) -> bool:
@@ -97,17 +99,17 @@ def _rhel(id, name, distro, version, pm, init, pf, dv, *, map_type="hash", firew
           layout="confd", eol=False, note=""):
     epel = _epel(distro, version)
     return Profile(id=id, name=name, family="rhel", distro=distro, version=version, package_manager=pm,
-                   init=init, mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
+                   init=init, rc_tool="chkconfig", mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
                    map_type=map_type, firewall=firewall, selinux=True, dovecot_layout=layout, eol=eol,
                    note=note, extra_repo="epel" if epel else "", epel_source=epel, **_RHEL_CERTS)
 
 
 def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
     return Profile(id=id, name=name, family="debian", distro=distro, version=version, package_manager="apt",
-                   init="systemd", mta_switch="none", postfix_version=pf, dovecot_version=dv,
+                   init="systemd", rc_tool="update-rc.d", mta_switch="none", postfix_version=pf, dovecot_version=dv,
                    map_type="hash", firewall=firewall, selinux=False,
-                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), note=note,
-                   opendkim_packages=("opendkim", "opendkim-tools"), dkim_key_dir="/etc/dkimkeys",
+                   dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), dovecot_package="dovecot-core",
+                   note=note, opendkim_packages=("opendkim", "opendkim-tools"), dkim_key_dir="/etc/dkimkeys",
                    certbot_timer="", **_DEBIAN_CERTS)
 
 

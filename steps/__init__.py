@@ -1,7 +1,11 @@
 """The steps of the flow, in order.  Each module has
 
 - ``NAME`` (its id), ``TITLE`` (an ``N_()`` msgid), and
-- ``plan(inp: StepInput) -> list[Action]``: pure, executes nothing.
+- ``plan(inp: StepInput) -> list[Action]``: pure, executes nothing;
+- optionally ``needs(profile, answers) -> installer.needs.Needs``: the
+  packages, services, SELinux paths and packaged files it needs (see
+  ``installer/needs.py``); :func:`declared` folds them for the steps, facts
+  and the sandbox that derive their lists from them.
 
 ``verify`` is last and different: ``checks(inp)`` returns the self-test,
 which the engine runs after the changes are made.
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 ORDER = [
     "update", "packages", "mta", "postfix", "acme", "tls", "sasl", "relayhost", "dovecot",
@@ -29,3 +33,16 @@ class StepInput:
 def modules() -> List[object]:
     """The step modules, in flow order."""
     return [importlib.import_module(f"steps.{name}") for name in ORDER]
+
+
+def declared(profile, answers: Optional[dict] = None):
+    """Every step's needs, folded in flow order; ``answers=None``: all a step could need on *profile*.
+
+    Every step in ORDER declares, whichever steps a plan is made of."""
+    from installer.needs import Needs
+    total = Needs()
+    for module in [importlib.import_module(f"steps.{name}") for name in ORDER]:
+        needs = getattr(module, "needs", None)
+        if needs is not None:
+            total.add(needs(profile, answers))
+    return total

@@ -14,8 +14,9 @@ challenge: certbot's own small web server (``--standalone``) answers on port
   (``/etc/letsencrypt/live/HOST/fullchain.pem`` and ``privkey.pem``), which
   the tls and dovecot steps name (``steps.tls.cert_paths``);
 - renewal: Debian's package runs ``certbot renew`` from its own timer (and
-  /etc/cron.d/certbot without systemd); elsewhere this step enables
-  ``profile.certbot_timer`` under systemd, or writes a cron entry without it;
+  /etc/cron.d/certbot without systemd); elsewhere :func:`needs` declares
+  ``profile.certbot_timer`` for the services step to enable on a systemd
+  platform, and this step writes a cron entry on one without (CentOS 6);
 - a deploy hook reloads Postfix and Dovecot after each renewal, so the new
   certificate is served without a restart by hand.
 
@@ -29,9 +30,10 @@ from __future__ import annotations
 import shlex
 from typing import List, Optional, Tuple
 
-from installer import system
-from installer.actions import Action, RunCommand, Service, WriteFile
+from installer import platform
+from installer.actions import Action, RunCommand, WriteFile
 from installer.i18n import Msg, N_
+from installer.needs import Daemon, Needs
 
 NAME = "acme"
 TITLE = N_("Certificate from an ACME CA (Let's Encrypt)")
@@ -59,12 +61,19 @@ def directory(answers: dict) -> str:
 
 # --- what the packages step reads from here ------------------------------------------
 
-def packages(inp) -> List[str]:
-    return ["certbot"] if wanted(inp.answers) else []
+def needs(profile, answers=None) -> Needs:
+    """certbot, and the timer that renews where it is one to enable under systemd."""
+    if answers is not None and not wanted(answers):
+        return Needs()
+    services = []
+    if profile.certbot_timer and profile.init == "systemd":
+        services.append(Daemon(profile.certbot_timer, packages=("certbot",)))
+    extra = ["epel-release"] if answers is None and profile.extra_repo == "epel" else []
+    return Needs(packages=["certbot"] + extra, services=services)
 
 
 def from_extra_repo(inp) -> List[str]:
-    return packages(inp) if inp.profile.extra_repo else []
+    return ["certbot"] if inp.profile.extra_repo and wanted(inp.answers) else []
 
 
 def leaves(inp) -> List[str]:
@@ -95,10 +104,17 @@ def firewall_hooks(tool: Optional[str]) -> Optional[Tuple[str, str]]:
 
 
 def deploy_hook(profile, init: str) -> str:
-    """Reload Postfix and Dovecot with the renewed certificate (a stopped one is left stopped)."""
+    """Reload Postfix and Dovecot with the renewed certificate (a stopped one is left stopped).
+    Without an init system their own commands do it: their "restart" is a reload."""
+    import steps
+    declared = steps.declared(profile)
     lines = []
     for name in ("postfix", "dovecot"):
-        for argv in system.service_cmds(init, profile, name, "reload"):
+        verb = "reload" if init != "none" else "restart"
+        daemon = declared.service(name)
+        if init == "none" and daemon is not None:
+            daemon = Daemon(daemon.name, daemon.packages, daemon.direct)      # its reload, not a stop and start
+        for argv in platform.service_cmds(init, profile, name, verb, daemon):
             lines.append(shlex.join(argv) + " || true")
     return _script(lines)
 
@@ -139,9 +155,7 @@ def plan(inp) -> List[Action]:
         undo_argv=["certbot", "delete", "--non-interactive", "--cert-name", hostname],
         description=Msg(N_("Get a certificate for {hostname} from {directory} (http-01 challenge on port 80)"),
                         hostname=hostname, directory=directory(answers)).to_json()))
-    if profile.certbot_timer and facts.init == "systemd":
-        actions.append(Service(name=profile.certbot_timer, enable=True, start=True, init=facts.init))
-    elif profile.certbot_timer:
+    if profile.certbot_timer and profile.init != "systemd":
         # No systemd to run the timer: twice a day, as certbot's own packages do.
         actions.append(WriteFile(path=CRON_FILE, mode=0o644, owner="root", group="root",
                                  content="# Written by mailwiz: renew the ACME certificate.\n"

@@ -4,7 +4,7 @@ Since 2024 the large mailbox providers refuse or spam-folder mail without a
 DKIM signature.  With ``dkim.enabled`` this step sets up OpenDKIM as a milter
 of Postfix:
 
-- Packages (declared here, installed by the packages step in its one call):
+- Packages (declared in :func:`needs`, installed by the packages step in its one call):
   Debian ``opendkim opendkim-tools``; the RHEL family ``opendkim``, which
   comes from EPEL on CentOS/RHEL/Rocky/Alma (``profile.extra_repo``): the
   plan enables EPEL first and says so.  Fedora carries it itself.
@@ -29,8 +29,9 @@ of Postfix:
 - ``main.cf``: ``smtpd_milters`` and ``non_smtpd_milters`` (mail from
   ``sendmail``/cron is signed too) with ``milter_default_action = accept``:
   mail still flows, unsigned, while the milter is down.
-- The ``opendkim`` service enabled and started as ``services.*`` say,
-  restarted when its configuration or key changed.
+- The ``opendkim`` service, declared in :func:`needs`: the services step
+  enables and starts it as ``services.*`` say, and restarts it when its
+  configuration or key changed; the SELinux step relabels the key folder.
 
 Rollback needs nothing of its own: the journal undoes the files (key, public
 key, config, main.cf) and removes the packages this run installed.
@@ -39,9 +40,10 @@ from __future__ import annotations
 
 from typing import List
 
-from installer.actions import Action, PostconfSet, RunCommand, Service, WriteFile
+from installer.actions import Action, PostconfSet, RunCommand, WriteFile
 from installer.facts import OPENDKIM_CONF, OPENDKIM_MARK
 from installer.i18n import Msg, N_
+from installer.needs import Daemon, Needs, direct
 from steps.postfix import MAIN_CF
 
 NAME = "dkim"
@@ -77,15 +79,23 @@ def key_paths(profile, chosen: str):
     return f"{folder}/{chosen}.private", f"{folder}/{chosen}.public"
 
 
-# --- what other steps read from here (packages, dns) ----------------------------
+# --- what other steps read from here (packages, services, SELinux, dns) -----------
 
-def packages(inp) -> List[str]:
-    return list(inp.profile.opendkim_packages) if enabled(inp.answers) else []
+def needs(profile, answers=None) -> Needs:
+    """The packages, the opendkim service (restarted when its config or key
+    changed) and the key folder to relabel; all of them with ``answers=None``."""
+    if answers is not None and not enabled(answers):
+        return Needs()
+    folder = profile.dkim_key_dir.rstrip("/") + "/"
+    daemon = Daemon(SERVICE, packages=("opendkim",), direct=direct(start=["opendkim", "-x", OPENDKIM_CONF]),
+                    watch=(OPENDKIM_CONF, folder))
+    extra = ["epel-release"] if answers is None and profile.extra_repo == "epel" else []
+    return Needs(packages=list(profile.opendkim_packages) + extra, services=[daemon], selinux=[folder])
 
 
 def from_extra_repo(inp) -> List[str]:
     """Packages that come from the profile's extra repository (EPEL), where it has one."""
-    return packages(inp) if inp.profile.extra_repo else []
+    return list(inp.profile.opendkim_packages) if inp.profile.extra_repo and enabled(inp.answers) else []
 
 
 def leaves(inp) -> List[str]:
@@ -161,13 +171,4 @@ def plan(inp) -> List[Action]:
         "non_smtpd_milters": POSTFIX_MILTER,
         "milter_default_action": "accept",
     }))
-    if profile.selinux and inp.facts.selinux in ("enforcing", "permissive") and answers["system"]["selinux"]:
-        folder = profile.dkim_key_dir.rstrip("/")
-        actions.append(RunCommand(argv=["restorecon", "-R", folder], watch=[key, public], run_if="changed",
-                                  description=Msg(N_("Restore the SELinux labels of {path}"),
-                                                  path=folder).to_json()))
-    wanted = answers["services"]
-    actions.append(Service(name=SERVICE, enable=bool(wanted["enable"]), start=bool(wanted["start"]),
-                           watch=[OPENDKIM_CONF, key], init=inp.facts.init))
     return actions
-

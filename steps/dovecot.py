@@ -64,6 +64,7 @@ from typing import Dict, List, Optional, Tuple
 
 from installer.actions import Action, BlockInFile, DovecotSet, WriteFile
 from installer.i18n import N_
+from installer.needs import Daemon, Needs, direct
 
 NAME = "dovecot"
 TITLE = N_("Configure Dovecot (IMAP/POP3 and SMTP AUTH)")
@@ -171,6 +172,15 @@ def dropin_text(inp) -> str:
         lines += ["\n", "# Postfix asks here for SMTP AUTH (smtpd_sasl_path = private/auth).\n",
                   auth_service_block()]
     return "".join(lines)
+
+
+def needs(profile, answers=None) -> Needs:
+    """The dovecot service, restarted when its configuration or the certificate changed."""
+    daemon = Daemon("dovecot", packages=(profile.dovecot_package,),
+                    direct=direct(start=["dovecot"], stop=["doveadm", "stop"], restart=["doveadm", "reload"],
+                                  status=["doveadm", "service", "status"]),
+                    watch=("/etc/dovecot/",), uses_certificate=True)
+    return Needs(services=[daemon])
 
 
 def plan(inp) -> List[Action]:

@@ -29,12 +29,19 @@ from typing import List
 
 from installer.actions import Action, RemovePackages, SetAlternative, StopService
 from installer.i18n import N_
+from installer.needs import Daemon, Needs
 
 NAME = "mta"
 TITLE = N_("Make Postfix the mail transfer agent")
 
 SENDMAIL_PACKAGES = ["sendmail", "sendmail-cf"]
 POSTFIX_SENDMAIL = "/usr/sbin/sendmail.postfix"
+
+
+def needs(profile, answers=None) -> Needs:
+    """Other MTAs whose state this step reads (it stops sendmail; exim4 goes with its package)."""
+    return Needs(observed=[Daemon("sendmail", packages=("sendmail", "sendmail-bin")),
+                          Daemon("exim4", packages=("exim4-daemon-light", "exim4-daemon-heavy", "exim4"))])
 
 
 def plan(inp) -> List[Action]:

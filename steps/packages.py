@@ -51,16 +51,17 @@ def wanted_packages(inp) -> List[str]:
         packages += DEBIAN_RELAY_SASL if profile.family == "debian" else RHEL_RELAY_SASL
     if answers["auth"]["tls"]["certificate"] == "self-signed":
         packages.append("openssl")
-    for name in declared(inp, "packages"):
+    import steps
+    for name in steps.declared(profile, answers).packages:
         if name not in packages:
             packages.append(name)
     return packages
 
 
 def declared(inp, what: str) -> List[str]:
-    """What the other steps declare for the one install: ``packages(inp)``,
-    ``from_extra_repo(inp)`` (those of them that come from the profile's extra
-    repository, EPEL) and ``leaves(inp)`` (see :func:`leftovers`)."""
+    """What the other steps declare for the one install besides their
+    ``needs()``: ``from_extra_repo(inp)`` (packages that come from the
+    profile's extra repository, EPEL) and ``leaves(inp)`` (see :func:`leftovers`)."""
     import steps
     found: List[str] = []
     for module in steps.modules():

@@ -44,6 +44,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from installer.actions import PostconfSet, WriteFile
 from installer.i18n import N_
+from installer.needs import Daemon, Needs, direct
 
 NAME = "postfix"
 TITLE = N_("Postfix basic settings")
@@ -124,6 +125,18 @@ def expand_origin(origin: str, hostname: str, domain: str) -> Optional[str]:
 
 
 # --- the step ------------------------------------------------------------------
+
+def needs(profile, answers=None) -> Needs:
+    """The postfix service: started after Dovecot (it hands mail to Dovecot's
+    LMTP socket and asks its auth socket); a restart is a stop and start
+    (``inet_interfaces`` changes need it); restarted when anything of it, or
+    the certificate it shares with Dovecot, changed."""
+    daemon = Daemon("postfix", packages=(profile.postfix_package,),
+                    direct=direct(start=["postfix", "start"], stop=["postfix", "stop"],
+                                  restart=["postfix", "reload"], status=["postfix", "status"]),
+                    stop_start=True, watch=("/etc/postfix/", MAILNAME), uses_certificate=True, after=("dovecot",))
+    return Needs(services=[daemon])
+
 
 def mailbox_size_limit(message_size_limit: int) -> int:
     """Never below the message size limit (local(8) refuses to run otherwise)."""

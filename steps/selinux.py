@@ -30,7 +30,9 @@ ACTIVE_MODES = ("enforcing", "permissive")
 
 def labelled_paths(inp) -> List[str]:
     """Paths that may change in this run; a folder ends in "/"."""
+    import steps
     paths = ["/etc/postfix/", "/etc/dovecot/", ALIASES, map_file(ALIASES, map_type_of(inp))]
+    paths += [p for p in steps.declared(inp.profile, inp.answers).selinux if p not in paths]
     return paths + [p for p in tls.cert_paths(inp.profile, inp.answers) if p]
 
 

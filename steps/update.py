@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import List
 
-from installer import system
+from installer import platform
 from installer.actions import Action, RunCommand
 from installer.i18n import Msg, N_
 
@@ -25,10 +25,10 @@ def refresh_index(profile) -> List[Action]:
 
     Left reversible with no undo: a newer index changes no installed software,
     so rollback has nothing to say about it."""
-    argv = system.refresh_cmd(profile)
+    argv = platform.refresh_cmd(profile)
     if argv is None:
         return []
-    return [RunCommand(argv=argv, env=system.package_env(profile),
+    return [RunCommand(argv=argv, env=platform.package_env(profile),
                        description=Msg(N_("Refresh the package index ({command})"),
                                        command=" ".join(argv)).to_json())]
 
@@ -41,9 +41,9 @@ def will_update(inp) -> bool:
 def plan(inp) -> List[Action]:
     if not will_update(inp):
         return []
-    argv = system.upgrade_cmd(inp.profile)
+    argv = platform.upgrade_cmd(inp.profile)
     upgrade = RunCommand(
-        argv=argv, env=system.package_env(inp.profile), reversible=False,
+        argv=argv, env=platform.package_env(inp.profile), reversible=False,
         description=Msg(N_("Update all installed packages ({command}); an update cannot be undone"),
                         command=" ".join(argv)).to_json())
     return refresh_index(inp.profile) + [upgrade]

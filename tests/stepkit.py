@@ -17,7 +17,7 @@ from typing import List
 from installer import profiles
 from installer.answers import DEFAULTS
 from installer.facts import Facts
-from installer.system import ServiceState
+from installer.platform import ServiceState
 
 
 def answers_with(**dotted) -> dict:

@@ -40,7 +40,7 @@ import yaml
 
 from installer import answers as answers_mod
 from installer import confedit
-from installer import engine, facts as facts_mod, profiles, sandbox
+from installer import engine, facts as facts_mod, profiles, sandbox, stockfiles
 from installer.actions import Simulation
 from installer.root import TargetRoot
 from tests.realtools import postconf_n, postfix_check, requires_postfix, requires_postfix_check
@@ -85,11 +85,11 @@ def planned_files(profile_id: str, data: dict, tmp_path: Path):
     runner = sandbox.make_runner(root, profile)
     facts = facts_mod.gather(profile, runner, root, check_updates=False)
     loaded = answers_mod.loads(yaml.safe_dump(data), profile=profile, root=root)
-    plan = engine.make_plan(loaded, profile, facts, root, SECRETS, stock_provider=sandbox.stock_files)
+    plan = engine.make_plan(loaded, profile, facts, root, SECRETS, stock_provider=stockfiles.stock_files)
 
     # The same simulation make_plan runs, kept to read the files it leaves.
     inp = steps.StepInput(profile=profile, facts=facts, answers=loaded, secrets=dict(SECRETS))
-    sim = Simulation(root, facts, profile, sandbox.stock_files)
+    sim = Simulation(root, facts, profile, stockfiles.stock_files)
     for module in steps.modules():
         for action in module.plan(inp):
             action.simulate(sim)

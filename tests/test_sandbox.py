@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from installer import profiles, sandbox, system
+import steps
+from installer import platform, profiles, sandbox, stockfiles
 from installer.root import TargetRoot
 from installer.runner import CommandFailed
 
@@ -37,7 +38,7 @@ def tree(root: TargetRoot, skip_world=True):
 def install_everything(world, profile):
     """What a run installs: Postfix and Dovecot (with Debian's protocol packages)."""
     packages = list(profile.base_packages) + sorted(profile.dovecot_packages.values())
-    result = world.effect(system.install_cmd(profile, packages))
+    result = world.effect(platform.install_cmd(profile, packages))
     assert result.ok, result.stderr
     return packages
 
@@ -129,31 +130,31 @@ def test_interrupted_seeding_starts_again(tmp_path):
 @pytest.mark.parametrize("profile_id", ALL)
 def test_stock_files_are_those_the_packages_create(profile_id):
     profile = profiles.get(profile_id)
-    postfix_only = sandbox.stock_files(profile, ["postfix"])
+    postfix_only = stockfiles.stock_files(profile, ["postfix"])
     assert {"/etc/postfix/main.cf", "/etc/postfix/master.cf"} <= set(postfix_only)
     assert not any(p.startswith("/etc/dovecot") for p in postfix_only)
-    assert "/etc/passwd" not in sandbox.stock_files(profile, profile.base_packages)   # base system, not a package
-    dovecot = sandbox.stock_files(profile, [profile.base_packages[1]])
+    assert "/etc/passwd" not in stockfiles.stock_files(profile, profile.base_packages)   # base system, not a package
+    dovecot = stockfiles.stock_files(profile, [profile.base_packages[1]])
     assert "/etc/dovecot/dovecot.conf" in dovecot
     assert all(isinstance(v, bytes) and not re.search(rb"@[A-Z]+@", v) for v in dovecot.values())
     if profile.family == "debian":
-        with_imap = sandbox.stock_files(profile, ["dovecot-core", "dovecot-imapd"])
+        with_imap = stockfiles.stock_files(profile, ["dovecot-core", "dovecot-imapd"])
         assert "/usr/share/dovecot/protocols.d/imapd.protocol" in with_imap
         assert "/usr/share/dovecot/protocols.d/pop3d.protocol" not in with_imap
-    assert sandbox.stock_files(profile, []) == {}
+    assert stockfiles.stock_files(profile, []) == {}
 
 
 def test_stock_files_take_the_host_name():
-    main_cf = sandbox.stock_files(profiles.get("debian-12"), ["postfix"], hostname="mx.example.org")
+    main_cf = stockfiles.stock_files(profiles.get("debian-12"), ["postfix"], hostname="mx.example.org")
     assert b"myhostname = mx.example.org" in main_cf["/etc/postfix/main.cf"]
 
 
 def test_every_stock_set_is_used_and_every_profile_indexed():
-    index = json.loads((sandbox.STOCK_DIR / "index.json").read_text())
+    index = json.loads((stockfiles.STOCK_DIR / "index.json").read_text())
     used = set()
     for profile_id in ALL:
-        used.update(sandbox._profile_sets(profile_id))
-    assert used == set(index["sets"]) == {p.name for p in sandbox.STOCK_DIR.iterdir() if p.is_dir()}
+        used.update(stockfiles._profile_sets(profile_id))
+    assert used == set(index["sets"]) == {p.name for p in stockfiles.STOCK_DIR.iterdir() if p.is_dir()}
 
 
 @pytest.mark.realpostfix
@@ -162,7 +163,7 @@ def test_stock_configs_pass_the_real_tools(profile_id):
     from tests import realtools
 
     profile = profiles.get(profile_id)
-    files = sandbox.stock_files(profile, [*profile.base_packages, *profile.dovecot_packages.values()])
+    files = stockfiles.stock_files(profile, [*profile.base_packages, *profile.dovecot_packages.values()])
     _out, warnings = realtools.postconf_n(files["/etc/postfix/main.cf"].decode(),
                                           files["/etc/postfix/master.cf"].decode())
     assert warnings == []
@@ -274,14 +275,14 @@ def test_system_queries_read_the_world(tmp_path, profile_id):
     """The query helpers of installer/system.py parse what the world answers."""
     root, profile, world = seeded(tmp_path, profile_id)
     runner = sandbox.SandboxRunner(world)
-    assert system.installed_packages(runner, profile) == world.packages
-    assert system.updates_pending(runner, profile) is True
-    tool = system.active_firewall(runner, profile)
+    assert platform.installed_packages(runner, profile) == world.packages
+    assert platform.updates_pending(runner, profile) is True
+    tool = platform.active_firewall(runner, profile)
     assert tool == ("firewalld" if profile.init == "systemd" and profile.family == "rhel" else None)
     if tool:
-        assert system.firewall_open_ports(runner, tool) == set()     # ssh is a service, not a mail port
-    world.effect(system.upgrade_cmd(profile))
-    assert system.updates_pending(runner, profile) is False
+        assert platform.firewall_open_ports(runner, tool) == set()     # ssh is a service, not a mail port
+    world.effect(platform.upgrade_cmd(profile))
+    assert platform.updates_pending(runner, profile) is False
 
 
 # --- effects --------------------------------------------------------------------
@@ -293,42 +294,44 @@ def test_install_then_remove_restores_the_world_byte_identical(tmp_path, profile
     packages = list(profile.base_packages) + sorted(profile.dovecot_packages.values())
     if profile.distro == "debian":
         packages.remove("postfix")       # installing postfix removes exim4 there: not a round trip
-    world.effect(system.install_cmd(profile, packages))
+    world.effect(platform.install_cmd(profile, packages))
     assert root.read_bytes(sandbox.WORLD_PATH) != before
     assert set(packages) <= world.packages
-    result = world.effect(system.remove_cmd(profile, packages))
+    result = world.effect(platform.remove_cmd(profile, packages))
     assert result.ok, result.stderr
     assert root.read_bytes(sandbox.WORLD_PATH) == before
 
 
 @pytest.mark.parametrize("profile_id", ALL)
 def test_services_firewall_alternatives_round_trip(tmp_path, profile_id):
-    """Every command form of system.py, applied and then reversed."""
+    """Every command form of the platform adapters, applied and then reversed."""
     root, profile, world = seeded(tmp_path, profile_id)
     install_everything(world, profile)
     after_install = world.dump()
     runner = sandbox.SandboxRunner(world)
     inits = ["none", "sysvinit"] + (["systemd"] if profile.init == "systemd" else [])
+    needs = steps.declared(profile)      # without an init system, the steps' declarations name the commands
     for init in inits:
         for name in ("postfix", "dovecot"):
+            daemon = needs.service(name)
             snapshot = world.dump()
             was = dict(world.state["services"][name])
             forward = ["disable" if was["enabled"] else "enable", "stop" if was["running"] else "start"]
             backward = ["enable" if was["enabled"] else "disable", "start" if was["running"] else "stop"]
             for verb in forward:
-                for argv in system.service_cmds(init, profile, name, verb):
+                for argv in platform.service_cmds(init, profile, name, verb, daemon):
                     runner.run(argv)
-            state = system.service_state(runner, root, init, profile, name)
+            state = platform.service_state(runner, root, init, profile, name, daemon)
             assert state.running is not was["running"], (init, name)
             if init == "systemd" or (init == "sysvinit" and profile.family == "rhel"):
                 assert state.enabled is not was["enabled"], (init, name)
             for verb in backward:
-                for argv in system.service_cmds(init, profile, name, verb):
+                for argv in platform.service_cmds(init, profile, name, verb, daemon):
                     runner.run(argv)
             assert world.dump() == snapshot, (init, name)
         # A restart leaves a running Postfix running.
         world.state["services"]["postfix"]["running"] = True
-        for argv in system.service_cmds(init, profile, "postfix", "restart"):
+        for argv in platform.service_cmds(init, profile, "postfix", "restart", needs.service("postfix")):
             runner.run(argv)
         assert world.state["services"]["postfix"]["running"] is True
         world.state["services"].update(json.loads(after_install)["services"])
@@ -337,45 +340,45 @@ def test_services_firewall_alternatives_round_trip(tmp_path, profile_id):
 
     tool = {"firewalld": "firewalld", "ufw": "ufw"}.get(profile.firewall)
     if tool == "firewalld" and profile.init == "systemd":
-        for argv in system.firewall_open_cmds(tool, "25/tcp") + system.firewall_open_cmds(tool, "587/tcp"):
+        for argv in platform.firewall_open_cmds(tool, "25/tcp") + platform.firewall_open_cmds(tool, "587/tcp"):
             runner.run(argv)
-        assert system.firewall_open_ports(runner, tool) == {"25/tcp", "587/tcp"}
+        assert platform.firewall_open_ports(runner, tool) == {"25/tcp", "587/tcp"}
         assert world.state["firewalld"]["permanent_ports"] == ["25/tcp", "587/tcp"]
-        for argv in system.firewall_close_cmds(tool, "25/tcp") + system.firewall_close_cmds(tool, "587/tcp"):
+        for argv in platform.firewall_close_cmds(tool, "25/tcp") + platform.firewall_close_cmds(tool, "587/tcp"):
             runner.run(argv)
         assert world.dump() == after_install
     if tool == "ufw":
         runner.run(["ufw", "enable"])
-        for argv in system.firewall_open_cmds(tool, "25/tcp"):
+        for argv in platform.firewall_open_cmds(tool, "25/tcp"):
             runner.run(argv)
-        assert system.active_firewall(runner, profile) == "ufw"
-        assert system.firewall_open_ports(runner, tool) == {"25/tcp"}
-        for argv in system.firewall_close_cmds(tool, "25/tcp"):
+        assert platform.active_firewall(runner, profile) == "ufw"
+        assert platform.firewall_open_ports(runner, tool) == {"25/tcp"}
+        for argv in platform.firewall_close_cmds(tool, "25/tcp"):
             runner.run(argv)
         runner.run(["ufw", "disable"])
         assert world.dump() == after_install
 
     if profile.family == "rhel":
-        current, mode = system.alternative(runner, "mta")
-        runner.run(system.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix"))
-        assert system.alternative(runner, "mta") == ("/usr/sbin/sendmail.postfix", "manual")
+        current, mode = platform.alternative(runner, "mta")
+        runner.run(platform.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix"))
+        assert platform.alternative(runner, "mta") == ("/usr/sbin/sendmail.postfix", "manual")
         if mode == "auto":
-            runner.run(system.alternatives_auto_cmd("mta"))
+            runner.run(platform.alternatives_auto_cmd("mta"))
         else:
-            runner.run(system.alternatives_set_cmd("mta", current))
-        assert system.alternative(runner, "mta") == (current, mode)
+            runner.run(platform.alternatives_set_cmd("mta", current))
+        assert platform.alternative(runner, "mta") == (current, mode)
         assert world.dump() == after_install
 
 
 def test_effects_persist_across_reopening(tmp_path):
     root, profile, _ = seeded(tmp_path, "rocky-9")
     runner = sandbox.make_runner(root, profile)
-    runner.run(system.install_cmd(profile, ["postfix"]))
+    runner.run(platform.install_cmd(profile, ["postfix"]))
     runner.run(["systemctl", "enable", "postfix"])
     again = sandbox.open_world(root, profile)
     assert again.installed("postfix")
     assert again.state["services"]["postfix"] == {"enabled": True, "running": False}
-    assert runner.recorded == [system.install_cmd(profile, ["postfix"]), ["systemctl", "enable", "postfix"]]
+    assert runner.recorded == [platform.install_cmd(profile, ["postfix"]), ["systemctl", "enable", "postfix"]]
 
 
 @pytest.mark.parametrize("profile_id, rc, message", [
@@ -388,7 +391,7 @@ def test_installing_an_unknown_package_fails_and_changes_nothing(tmp_path, profi
     before = world.dump()
     runner = sandbox.SandboxRunner(world)
     with pytest.raises(CommandFailed) as failed:
-        runner.run(system.install_cmd(profile, ["postfix", "no-such-package"]))
+        runner.run(platform.install_cmd(profile, ["postfix", "no-such-package"]))
     assert failed.value.result.rc == rc and message in failed.value.result.stderr
     assert world.dump() == before == root.read_text(sandbox.WORLD_PATH)
 
@@ -398,14 +401,14 @@ def test_removing_a_package_that_is_not_installed(tmp_path, profile_id, rc):
     """apt purge, yum and dnf 4 only say so; dnf 5 (Fedora) fails."""
     _root, profile, world = seeded(tmp_path, profile_id)
     before = world.dump()
-    assert world.effect(system.remove_cmd(profile, ["postfix"])).rc == rc
+    assert world.effect(platform.remove_cmd(profile, ["postfix"])).rc == rc
     assert world.dump() == before
 
 
 def test_debian_postfix_replaces_exim4(tmp_path):
     _root, profile, world = seeded(tmp_path, "debian-12")
     assert "exim4" in world.state["services"]
-    result = world.effect(system.install_cmd(profile, ["postfix"]))
+    result = world.effect(platform.install_cmd(profile, ["postfix"]))
     assert "REMOVED" in result.stdout
     assert not world.packages & {"exim4", "exim4-daemon-light"}
     assert {"exim4-base", "exim4-config", "postfix"} <= world.packages
@@ -415,21 +418,21 @@ def test_debian_postfix_replaces_exim4(tmp_path):
 
 def test_debian_dovecot_protocol_packages_pull_in_the_core(tmp_path):
     _root, profile, world = seeded(tmp_path, "debian-12")
-    world.effect(system.install_cmd(profile, ["dovecot-imapd"]))
+    world.effect(platform.install_cmd(profile, ["dovecot-imapd"]))
     assert {"dovecot-core", "dovecot-imapd"} <= world.packages
 
 
 def test_centos6_mta_switch(tmp_path):
     _root, profile, world = seeded(tmp_path, "centos-6")
-    world.effect(system.install_cmd(profile, ["postfix", "dovecot"]))
+    world.effect(platform.install_cmd(profile, ["postfix", "dovecot"]))
     mta = world.state["alternatives"]["mta"]
     assert mta["current"] == "/usr/sbin/sendmail.sendmail"      # priority 90 beats Postfix's 30
     assert mta["candidates"] == {"/usr/sbin/sendmail.postfix": 30, "/usr/sbin/sendmail.sendmail": 90}
-    bad = world.effect(system.alternatives_set_cmd("mta", "/usr/sbin/sendmail.exim"))
+    bad = world.effect(platform.alternatives_set_cmd("mta", "/usr/sbin/sendmail.exim"))
     assert bad.rc == 2 and "has not been configured" in bad.stderr
-    assert world.effect(system.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix")).ok
+    assert world.effect(platform.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix")).ok
     # Removing sendmail removes its candidate; the manual choice stays.
-    world.effect(system.remove_cmd(profile, ["sendmail"]))
+    world.effect(platform.remove_cmd(profile, ["sendmail"]))
     assert world.state["alternatives"]["mta"] == {
         "current": "/usr/sbin/sendmail.postfix", "mode": "manual", "candidates": {"/usr/sbin/sendmail.postfix": 30}}
     assert "sendmail" not in world.state["services"]
@@ -437,20 +440,20 @@ def test_centos6_mta_switch(tmp_path):
 
 def test_centos7_removing_the_pinned_mta_falls_back_to_auto(tmp_path):
     _root, profile, world = seeded(tmp_path, "centos-7")
-    world.effect(system.install_cmd(profile, ["postfix"]))
+    world.effect(platform.install_cmd(profile, ["postfix"]))
     assert world.state["alternatives"]["mta"]["current"] == "/usr/sbin/sendmail.sendmail"
-    world.effect(system.remove_cmd(profile, ["sendmail"]))
+    world.effect(platform.remove_cmd(profile, ["sendmail"]))
     assert world.state["alternatives"]["mta"] == {
         "current": "/usr/sbin/sendmail.postfix", "mode": "auto", "candidates": {"/usr/sbin/sendmail.postfix": 30}}
 
 
 def test_rhel9_postfix_removal_removes_the_group(tmp_path):
     _root, profile, world = seeded(tmp_path, "rocky-9")
-    world.effect(system.install_cmd(profile, ["postfix"]))
+    world.effect(platform.install_cmd(profile, ["postfix"]))
     assert world.state["alternatives"]["mta"]["current"] == "/usr/sbin/sendmail.postfix"
-    world.effect(system.remove_cmd(profile, ["postfix"]))
+    world.effect(platform.remove_cmd(profile, ["postfix"]))
     assert world.state["alternatives"] == {}
-    assert world.effect(system.alternatives_auto_cmd("mta")).rc == 2
+    assert world.effect(platform.alternatives_auto_cmd("mta")).rc == 2
 
 
 def test_service_commands_for_a_missing_service_fail_like_the_real_ones(tmp_path):
@@ -478,7 +481,7 @@ def test_direct_daemon_control_refuses_double_start_and_stop(tmp_path):
 def test_firewalld_must_run_for_firewall_cmd(tmp_path):
     _root, profile, world = seeded(tmp_path, "alma-8")
     world.effect(["systemctl", "stop", "firewalld"])
-    result = world.effect(system.firewall_open_cmds("firewalld", "25/tcp")[0])
+    result = world.effect(platform.firewall_open_cmds("firewalld", "25/tcp")[0])
     assert result.rc == 252
     assert world.answer(["firewall-cmd", "--state"]).stdout == "not running"
 
@@ -510,10 +513,10 @@ def test_the_world_writes_no_file_but_its_own(tmp_path, profile_id):
     before = tree(root)
     runner = sandbox.SandboxRunner(world)
     install_everything(world, profile)
-    for argv in system.service_cmds(profile.init, profile, "postfix", "enable"):
+    for argv in platform.service_cmds(profile.init, profile, "postfix", "enable"):
         runner.run(argv, check=False)
-    runner.run(system.upgrade_cmd(profile))
+    runner.run(platform.upgrade_cmd(profile))
     if profile.family == "rhel":
-        runner.run(system.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix"))
-    runner.run(system.remove_cmd(profile, list(profile.base_packages)))
+        runner.run(platform.alternatives_set_cmd("mta", "/usr/sbin/sendmail.postfix"))
+    runner.run(platform.remove_cmd(profile, list(profile.base_packages)))
     assert tree(root) == before

@@ -23,7 +23,8 @@ def argvs(actions):
 
 def test_dkim_off_plans_nothing_and_declares_nothing():
     inp = step_input("debian-12")
-    assert dkim.plan(inp) == [] and dkim.packages(inp) == [] and dkim.leaves(inp) == []
+    assert dkim.plan(inp) == [] and dkim.leaves(inp) == [] and dkim.from_extra_repo(inp) == []
+    assert dkim.needs(inp.profile, inp.answers).packages == []
 
 
 @pytest.mark.parametrize("profile_id,key_dir", [("debian-12", "/etc/dkimkeys"), ("rocky-9", "/etc/opendkim/keys")])
@@ -43,9 +44,13 @@ def test_dkim_plan(profile_id, key_dir):
     main = next(a for a in actions if getattr(a, "params", None))
     assert main.params == {"smtpd_milters": "inet:127.0.0.1:8891", "non_smtpd_milters": "inet:127.0.0.1:8891",
                            "milter_default_action": "accept"}
-    service = actions[-1]
-    assert (service.kind, service.name) == ("service", "opendkim")
-    assert "/etc/opendkim.conf" in service.watch and key in service.watch
+    # The service is declared; the services step starts it and restarts it on a change of config or key.
+    from steps import services
+    inp = step_input(profile_id, facts, answers_with(**DKIM_ON))
+    service = next(a for a in services.plan(inp) if a.name == "opendkim")
+    assert "/etc/opendkim.conf" in service.watch and key_dir + "/" in service.watch
+    assert dkim.needs(profiles.get(profile_id), answers_with(**DKIM_ON)).selinux == [key_dir + "/"]
+    assert dkim.needs(profiles.get(profile_id), answers_with()).services == []
 
 
 def test_selector_answers_then_configured_then_date():
@@ -119,8 +124,10 @@ def test_acme_plan_with_firewalld_and_timer():
     assert certbot.argv[certbot.argv.index("--server") + 1] == acme.LETS_ENCRYPT
     assert certbot.changes == ["/etc/letsencrypt/live/mail.example.com/fullchain.pem",
                                "/etc/letsencrypt/live/mail.example.com/privkey.pem"]
-    timer = actions[-1]
-    assert (timer.kind, timer.name) == ("service", "certbot-renew.timer")
+    from steps import services
+    timer = next(a for a in services.plan(step_input("rocky-9", facts, acme_answers()))
+                 if a.name == "certbot-renew.timer")
+    assert timer.enable and timer.start
 
 
 def test_acme_on_debian_without_firewall_without_systemd():
@@ -131,6 +138,7 @@ def test_acme_on_debian_without_firewall_without_systemd():
     assert "service postfix reload || true" in deploy and "service dovecot reload || true" in deploy
     # Debian's certbot package renews by itself (timer, or cron without systemd).
     assert [a.kind for a in actions] == ["write_file", "run_command"]
+    assert acme.needs(profiles.get("debian-12"), acme_answers()).services == []
 
 
 def test_acme_cron_where_no_systemd_runs_the_timer():

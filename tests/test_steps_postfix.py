@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from installer import confedit, profiles, sandbox
+from installer import confedit, profiles, stockfiles
 from installer.actions import AliasSet, FileAction, MasterService, PostconfSet, RunCommand, WriteFile
 from steps import aliases, postfix, relayhost, sasl, spam, tls
 from tests.stepkit import answers_with, facts_for, plan_of, step_input
@@ -44,7 +44,7 @@ def commands(actions):
 def final_files(profile_id, answers, facts=None, secrets=SECRETS):
     """Stock files of the profile's postfix package with every file action of these steps applied."""
     profile = profiles.get(profile_id)
-    files = dict(sandbox.stock_files(profile, ["postfix"]))
+    files = dict(stockfiles.stock_files(profile, ["postfix"]))
     inp = step_input(profile_id, facts, answers, secrets)
     for module in MY_STEPS:
         for action in module.plan(inp):
@@ -506,7 +506,7 @@ def test_the_relay_checker_catches_the_notes_open_relay():
         "smtpd_recipient_restrictions has ['check_recipient_access', 'hash:/etc/postfix/access', "
         "'reject_non_fqdn_recipient'] ahead of reject_unauth_destination"]
     # Debian's stock (no mailwiz) defers rather than rejects: flagged too.
-    stock = sandbox.stock_files(profiles.get("debian-12"), ["postfix"])["/etc/postfix/main.cf"].decode()
+    stock = stockfiles.stock_files(profiles.get("debian-12"), ["postfix"])["/etc/postfix/main.cf"].decode()
     assert relay_control_problems((3, 7), stock, "")
 
 

@@ -11,7 +11,7 @@ from installer import engine, profiles
 from installer.actions import (InstallPackages, RemovePackages, RunCommand, Service, Simulation, StopService,
                                WriteFile, watched)
 from installer.root import TargetRoot
-from installer.system import ServiceState
+from installer.platform import ServiceState
 from steps import firewall, mta, packages, selinux, services, tls, update
 from tests.stepkit import answers_with, facts_for, plan_of, summary
 
@@ -135,8 +135,8 @@ def test_install_asks_nothing_on_debian():
     install = plan_of(packages, "debian-12")[-1]
     cmd = install.commands(profiles.get("debian-12"), "systemd")[0]
     assert cmd[:2] == ["apt-get", "install"] and "-y" in cmd
-    from installer import system
-    assert system.package_env(profiles.get("debian-12"))["DEBIAN_FRONTEND"] == "noninteractive"
+    from installer import platform
+    assert platform.package_env(profiles.get("debian-12"))["DEBIAN_FRONTEND"] == "noninteractive"
 
 
 # --- mta ---------------------------------------------------------------------------
@@ -347,7 +347,7 @@ class FakeCtx:
         self.state = state
         self.ran, self.after = [], []
 
-    def service_state(self, init, name):
+    def service_state(self, init, name, daemon=None):
         return self.state
 
     def run(self, argv, **kw):

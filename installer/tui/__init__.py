@@ -14,16 +14,16 @@ import signal
 
 def run_wizard(args) -> int:
     """Start the wizard for the parsed command-line *args*; returns the exit code."""
-    from installer import cli, i18n
+    from installer import i18n, session
     from installer.tui.terminal import choose_language
 
     lang, blocked = choose_language(args.lang, i18n.get_language())
     i18n.set_language(lang)
     try:
-        target = cli.Target(args)
-    except cli.UsageError as exc:
-        cli.say("mailwiz: " + exc.message, err=True)
-        return cli.EXIT_BAD_INPUT
+        target = session.Target(args)
+    except session.UsageError as exc:
+        session.say("mailwiz: " + exc.message, err=True)
+        return session.EXIT_BAD_INPUT
 
     from installer.tui.app import make_app
     app = make_app(target, lang=lang, japanese_blocked=blocked)

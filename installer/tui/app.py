@@ -185,7 +185,7 @@ class WizardApp(App[int]):
 
 def make_app(target, *, lang: Optional[str] = None, failpoint: Optional[str] = None,
              japanese_blocked: Sequence[str] = ()) -> WizardApp:
-    """The wizard for *target* (an ``installer.cli.Target``), starting in *lang*."""
+    """The wizard for *target* (an ``installer.session.Target``), starting in *lang*."""
     lang = lang or i18n.get_language()
     i18n.set_language(lang)
     state = WizardState(target, lang=lang, failpoint=failpoint)

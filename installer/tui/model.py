@@ -119,11 +119,7 @@ class WizardState:
 
     def banner(self) -> str:
         """Sandbox or real, said first (as the CLI's first line says it)."""
-        if self.sandbox:
-            return Msg(N_("Sandbox ({profile}): commands are recorded, not run; files are written under {root}"),
-                       profile=self.profile.id, root=self.root_display()).render()
-        return Msg(N_("Real host ({profile}): commands run on this machine; root {root}"),
-                   profile=self.profile.id, root=self.root_display()).render()
+        return self.target.banner(self.root_display())
 
     def root_display(self) -> str:
         return display_path(self.target.root.base)
@@ -166,9 +162,9 @@ class WizardState:
     # -- validation ---------------------------------------------------------------
 
     def secrets(self) -> Dict[str, str]:
-        if self.answers.get("relayhost") and self.relay_password:
-            return {"relay_password": self.relay_password}
-        return {}
+        """The typed relay password under the CLI's rule (raises session.UsageError)."""
+        from installer import session
+        return session.secrets(self.answers, typed=self.relay_password)
 
     def answers_for_validation(self) -> dict:
         data = copy.deepcopy(self.answers)
@@ -183,9 +179,13 @@ class WizardState:
     def errors(self) -> List[Tuple[str, str]]:
         """Every validation error as (key path, message in the current language)."""
         from installer import answers as answers_mod
+        from installer import session
         problems: List[Tuple[str, str]] = []
         for key, text in self.raw_errors().items():
             problems.append((key, text))
+        problem = session.password_problem(self.relay_password) if self.answers.get("relayhost") else None
+        if problem:
+            problems.append(("relayhost.password", problem))
         try:
             answers_mod.validate_data(self.answers_for_validation(), profile=self.profile,
                                       root=self.target.root)
@@ -220,12 +220,8 @@ class WizardState:
     # -- plan, save ----------------------------------------------------------------
 
     def make_plan(self):
-        from installer import engine, sandbox
-        secrets = self.secrets()
-        for value in secrets.values():
-            self.target.runner.add_secret(value)
-        self.plan = engine.make_plan(self.validated(), self.profile, self.facts, self.target.root,
-                                     secrets, stock_provider=sandbox.stock_files)
+        from installer import session
+        self.plan = session.make_plan(self.target, self.validated(), self.secrets(), self.facts)
         return self.plan
 
     def try_make_plan(self) -> None:
@@ -234,8 +230,10 @@ class WizardState:
         try:
             self.make_plan()
         except Exception as exc:   # a step's bug must not end the wizard with a traceback
-            from installer import answers as answers_mod
-            if isinstance(exc, answers_mod.AnswerErrors):
+            from installer import answers as answers_mod, session
+            if isinstance(exc, session.UsageError):
+                self.plan_error = exc.message
+            elif isinstance(exc, answers_mod.AnswerErrors):
                 self.plan_error = "\n".join(f"{e.key_path}: {e.message}" for e in exc.errors)
             else:
                 self.plan_error = Msg(N_("The plan could not be made: {error}"),
@@ -244,21 +242,16 @@ class WizardState:
     def plan_for_run(self, run_id: str):
         """A fresh plan from a run's own saved answers (resume, retry): what was
         already done plans as nothing."""
-        from installer import answers as answers_mod, engine, facts as facts_mod, sandbox
+        from installer import answers as answers_mod, session
         from installer.journal import Run
         run = Run.open(self.target.root, run_id)
         loaded = answers_mod.load(str(run.dir / "answers.yaml"), profile=self.profile, root=self.target.root)
-        secrets = self.secrets() if self.relay_password else env_secrets(loaded)
-        found = facts_mod.gather(self.profile, self.target.runner, self.target.root)
-        return engine.make_plan(loaded, self.profile, found, self.target.root, secrets,
-                                stock_provider=sandbox.stock_files)
+        return session.make_plan(self.target, loaded, session.secrets(loaded, typed=self.relay_password))
 
     def verifier(self, plan):
         """The self-test to run after the changes (none in the sandbox)."""
-        if self.sandbox or not plan.answers.get("verify", True):
-            return None
-        from steps import verify
-        return verify.runner_for(self.profile, plan.facts, plan.answers)
+        from installer import session
+        return session.verifier(self.target, plan)
 
     def dns_records(self) -> str:
         """The records to publish for what was applied, as zone-file lines ("" without a plan)."""
@@ -287,7 +280,7 @@ class WizardState:
 
     def replay_command(self) -> str:
         parts = []
-        if self.secrets():
+        if self.answers.get("relayhost") and self.relay_password:
             parts.append(f"{RELAY_PASSWORD_ENV}=…")
         parts += ["mailwiz", "apply", "--answers", display_path(self.replay_written or self.replay_path)]
         if self.sandbox:
@@ -307,13 +300,6 @@ class WizardState:
             "answers": display_path(root.path(run_dir + "/answers.yaml")),
             "journal": display_path(root.path(run_dir + "/journal.jsonl")),
         }
-
-
-def env_secrets(loaded) -> Dict[str, str]:
-    relay = loaded.get("relayhost") or {}
-    name = relay.get("password_env") if isinstance(relay, dict) else None
-    value = os.environ.get(name) if name else None
-    return {"relay_password": value} if value else {}
 
 
 def derive_domain(hostname: str) -> str:
