@@ -398,12 +398,32 @@ class RunCommand(Action):
 
 # --- packages -----------------------------------------------------------------
 
+ACCOUNT_FILES = {"users": "/etc/passwd", "groups": "/etc/group"}
+
+
+def account_names(root) -> Dict[str, List[str]]:
+    """The user and group names of the target, from its account files."""
+    names = {}
+    for kind, path in ACCOUNT_FILES.items():
+        text = root.read_text(path) or ""
+        names[kind] = sorted({line.split(":", 1)[0] for line in text.splitlines()
+                              if ":" in line and not line.startswith("#")})
+    return names
+
+
 @register
 @dataclass
 class InstallPackages(Action):
     """Install what is missing, in one package-manager call.  Undo removes
     exactly what this run installed (dependencies included), nothing else, and
-    puts back what the install displaced (a conflicting MTA)."""
+    puts back what the install displaced (a conflicting MTA).
+
+    The packages' scripts also add system users and groups (postfix, postdrop,
+    dovecot, dovenull, ssl-cert...), which no removal takes away: the accounts
+    the install added are journaled right after it (an ``accounts-added``
+    event), and undo deletes exactly those (``userdel``, ``groupdel``), so the
+    account files are as before.  A run killed during the install has no such
+    event: then the accounts that are new since ``prepare`` go."""
 
     kind: ClassVar[str] = "install_packages"
     packages: List[str] = field(default_factory=list)
@@ -436,11 +456,15 @@ class InstallPackages(Action):
         folders = [{"path": p.rstrip("/"), "existed": ctx.root.exists(p.rstrip("/"))}
                    for p in self.leaves if p.endswith("/")]
         return {"before": sorted(ctx.installed_packages()), "requested": self.packages,
-                "files": ctx.snapshot(files), "folders": folders}
+                "files": ctx.snapshot(files), "folders": folders, "accounts": account_names(ctx.root)}
 
     def execute(self, ctx):
         env = {**platform.package_env(ctx.profile), **self.env}
+        before = account_names(ctx.root)
         ctx.run(platform.install_cmd(ctx.profile, self.packages), env=env, stream=True)
+        after = account_names(ctx.root)
+        ctx.emit("accounts-added", seq=ctx.seq, **{kind: sorted(set(after[kind]) - set(before[kind]))
+                                                   for kind in ACCOUNT_FILES})
 
     @classmethod
     def undo(cls, ctx, record):
@@ -449,6 +473,7 @@ class InstallPackages(Action):
         added = sorted(now - before)
         if added:
             ctx.run(platform.remove_cmd(ctx.profile, added), env=platform.package_env(ctx.profile), stream=True)
+        cls._remove_accounts(ctx, record)
         # What the install pushed out (Debian: postfix conflicts with exim4) comes back.
         displaced = sorted(before - ctx.installed_packages()) if added else []
         if displaced:
@@ -457,6 +482,19 @@ class InstallPackages(Action):
         for folder in record.get("folders", []):
             if not folder["existed"]:
                 ctx.remove_tree(folder["path"])
+
+    @staticmethod
+    def _remove_accounts(ctx, record) -> None:
+        """Delete the users and groups the install added (see the class docstring);
+        users first: ``userdel`` may take the user's own group with it."""
+        if "accounts" not in record:
+            return          # journaled by a mailwiz that did not track accounts
+        events = [e for e in ctx.run_obj.entries() if e.get("event") == "accounts-added" and e.get("seq") == ctx.seq]
+        for kind, argv0 in (("users", "userdel"), ("groups", "groupdel")):
+            now = set(account_names(ctx.root)[kind])
+            wanted = set(events[-1].get(kind, [])) if events else now - set(record["accounts"][kind])
+            for name in sorted(wanted & now):
+                ctx.run([argv0, name], check=False)
 
 
 @register

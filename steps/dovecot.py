@@ -41,9 +41,11 @@ Dovecot 2.3 and 2.4 (the version is ``facts.dovecot_effective``):
 2.3 (and 2.0-2.2)     2.4
 ====================  =====================================================
 mail_location = X     mail_driver + mail_path (``maildir:~/Maildir`` ->
-                      ``maildir`` + ``~/Maildir``); the stock ``mail_home`` and
-                      ``mail_inbox_path`` are emptied so mail lives where
-                      Postfix's ``home_mailbox`` puts it (the passwd home)
+                      ``maildir`` + ``~/Maildir``); the stock ``mail_home`` is
+                      emptied (the passwd home, where Postfix's
+                      ``home_mailbox`` delivers) and ``mail_inbox_path`` is
+                      the Maildir itself (seen on Debian 13, 2.4.1: left
+                      empty, INBOX was ``~/Maildir/.INBOX`` and stayed empty)
 ssl_cert = </path     ssl_server_cert_file = /path (and ``_key_``)
 disable_plaintext_    auth_allow_cleartext = no
 auth = yes
@@ -114,7 +116,13 @@ def mail_settings(mail_location: str, dovecot24: bool) -> Dict[str, str]:
         if percent not in _VARIABLES_24:
             raise ValueError("no Dovecot 2.4 form for {} in {!r}".format(percent, mail_location))
     path = re.sub(r"%.", lambda m: _VARIABLES_24[m.group(0)], path)
-    return {"mail_driver": driver, "mail_path": path, "mail_home": "", "mail_inbox_path": ""}
+    # The stock mail_inbox_path (Debian: /var/mail/%{user}) is replaced, not just
+    # emptied: an empty one also hides the maildir driver's own default (".",
+    # the Maildir root), and INBOX then becomes ~/Maildir/.INBOX, a folder
+    # Postfix never delivers to.  Maildir's INBOX is its root, as in 2.3; the
+    # other drivers keep INBOX inside their own tree (empty: their default).
+    inbox = path if driver == "maildir" else ""
+    return {"mail_driver": driver, "mail_path": path, "mail_home": "", "mail_inbox_path": inbox}
 
 
 def ssl_settings(certificate: Optional[Tuple[str, str]], dovecot24: bool) -> Dict[str, str]:

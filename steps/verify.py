@@ -22,7 +22,12 @@ user password:
   so these come from 127.0.0.2 (any 127/8 address is local on Linux);
 - the Dovecot auth socket Postfix uses exists and is a socket;
 - a message to a local user (the one root's mail goes to, else root) is
-  accepted on port 25 and shows up in that user's mailbox within seconds.
+  accepted on port 25 and shows up in that user's mailbox within seconds;
+  with IMAP on, it must also be in the INBOX the user sees over IMAP: the
+  check opens an IMAP session as that user (``doveadm exec imap -u USER``,
+  pre-authenticated, no password) and searches INBOX for the message.  A file
+  in ~/Maildir/new that IMAP does not show is a failure (Dovecot 2.4 with an
+  empty ``mail_inbox_path`` kept INBOX in ~/Maildir/.INBOX).
 
 Each result is a dict ``{"id", "title", "result": pass|fail|skip, "detail",
 "hint"}`` (title, detail and hint as ``Msg.to_json()``; the hint says what to
@@ -77,6 +82,8 @@ class Settings:
     connect_wait: float = 10.0    # a service that was just (re)started may need a moment
     delivery_wait: float = 15.0
     socket_wait: float = 5.0      # Dovecot makes its sockets a moment after it starts
+    # An IMAP session as a user, on stdin/stdout, pre-authenticated: the user name follows.
+    user_imap: Tuple[str, ...] = ("doveadm", "exec", "imap", "-u")
 
     def port(self, name: str) -> int:
         return (self.ports or PORTS)[name]
@@ -479,7 +486,28 @@ def _find_message(root, paths: List[str], marker: bytes) -> Optional[str]:
     return None
 
 
-def check_delivery(cfg: Settings, root, answers: dict, helo: str) -> Result:
+def imap_inbox_shows(runner, cfg: Settings, user: str, message_id: str) -> Optional[Msg]:
+    """None when *user*'s IMAP INBOX holds the message *message_id*; else why not.
+    EXAMINE (read-only): the session changes no flag and moves no file."""
+    script = ('a1 EXAMINE INBOX\r\na2 SEARCH HEADER Message-ID "{}"\r\na3 LOGOUT\r\n'.format(message_id))
+    argv = [*cfg.user_imap, user]
+    result = runner.run(argv, check=False, input=script, timeout=30)
+    lines = [line.rstrip("\r") for line in result.stdout.splitlines()]
+    if not any(line.startswith("* PREAUTH") for line in lines):
+        output = " ".join((result.stdout + " " + result.stderr).split())[:300]
+        return Msg(N_("no IMAP session as {user} ({command} exited {rc}): {output}"), user=user,
+                   command=" ".join(argv), rc=result.rc, output=output)
+    for tag, command in (("a1", "EXAMINE INBOX"), ("a2", "SEARCH")):
+        reply = next((line for line in lines if line.startswith(tag + " ")), None)
+        if reply is None or not reply[len(tag) + 1:].upper().startswith("OK"):
+            return Msg(N_("the server refused {command}: {reply}"), command=command, reply=reply or "-")
+    found = [n for line in lines if line.upper().startswith("* SEARCH") for n in line.split()[2:]]
+    if not found:
+        return Msg(N_("{user}'s IMAP INBOX does not show it"), user=user)
+    return None
+
+
+def check_delivery(cfg: Settings, root, answers: dict, helo: str, runner=None) -> Result:
     domains = [d for d in local_domains(answers) if "." in d]
     if not domains:
         return "skip", Msg(N_("no fully qualified local domain in mydestination to send to"))
@@ -530,13 +558,22 @@ def check_delivery(cfg: Settings, root, answers: dict, helo: str) -> Result:
                                recipient=recipient, mailbox=entry[1].rstrip("/") + "/" + home_mailbox,
                                seconds=int(cfg.delivery_wait))
         _pause(deadline)
-    if home_mailbox.endswith("/"):
-        # Our test message only: the self-test leaves the mailbox as it found it.
-        try:
-            os.unlink(root.path(found))
-        except OSError:
-            pass
-    return "pass", Msg(N_("delivered to {recipient} in {path}"), recipient=recipient, path=found)
+    try:
+        if runner is not None and "imap" in answers["dovecot"]["protocols"]:
+            problem = imap_inbox_shows(runner, cfg, user, message_id)
+            if problem is not None:
+                return "fail", Msg(N_("delivered to {recipient} in {path}, but not seen over IMAP: {problem}"),
+                                   recipient=recipient, path=found, problem=problem)
+            return "pass", Msg(N_("delivered to {recipient} in {path} and seen in the IMAP INBOX"),
+                               recipient=recipient, path=found)
+        return "pass", Msg(N_("delivered to {recipient} in {path}"), recipient=recipient, path=found)
+    finally:
+        if home_mailbox.endswith("/"):
+            # Our test message only: the self-test leaves the mailbox as it found it.
+            try:
+                os.unlink(root.path(found))
+            except OSError:
+                pass
 
 
 # --- which checks, and running them ---------------------------------------------------------
@@ -558,8 +595,9 @@ _HINT_DOVECOT = N_("Is Dovecot running? `doveconf -n` shows configuration errors
                    "files and the mail log (/var/log/mail.log or /var/log/maillog).")
 
 
-def checks_for(answers: dict, root, cfg: Settings) -> List[Tuple[Check, Optional[Msg]]]:
-    """Each check with the reason to skip it (None: run it)."""
+def checks_for(answers: dict, root, cfg: Settings, runner=None) -> List[Tuple[Check, Optional[Msg]]]:
+    """Each check with the reason to skip it (None: run it).  *runner* runs the
+    IMAP session of the delivery check (None: the file check alone)."""
     helo = answers["postfix"]["hostname"]
     tls = answers["auth"]["tls"]["certificate"] != "none"
     sasl = bool(answers["auth"]["sasl"])
@@ -625,8 +663,10 @@ def checks_for(answers: dict, root, cfg: Settings) -> List[Tuple[Check, Optional
          first(off(started, not_started), off(sasl, Msg(N_("SMTP AUTH is off (auth.sasl: false)"))))),
         (Check("delivery", Msg(N_("Delivery of a test message to a local mailbox")),
                Msg(N_("See the mail queue (`mailq`) and the mail log for the message; check home_mailbox in main.cf "
-                      "and that the user's home folder exists and belongs to the user.")),
-               lambda: check_delivery(cfg, root, answers, helo)),
+                      "and that the user's home folder exists and belongs to the user.  Delivered but not seen over "
+                      "IMAP: Dovecot's mail location (`doveconf mail_location`, 2.4: mail_path and mail_inbox_path) "
+                      "must name the folder Postfix delivers to.")),
+               lambda: check_delivery(cfg, root, answers, helo, runner)),
          first(off(started, not_started), pf_skip)),
     ]
     return items
@@ -650,7 +690,7 @@ def runner_for(profile, facts, answers: dict, settings: Optional[Settings] = Non
 
     def verify(ctx) -> List[dict]:
         results = []
-        for check, skip_reason in checks_for(answers, ctx.root, cfg):
+        for check, skip_reason in checks_for(answers, ctx.root, cfg, ctx.runner):
             if skip_reason is not None:
                 result, detail = "skip", skip_reason
             else:

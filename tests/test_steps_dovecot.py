@@ -69,7 +69,7 @@ def test_debian_13_dropin_uses_24_names(certs):
         "mail_driver = maildir",
         "mail_path = ~/Maildir",
         "mail_home =",
-        "mail_inbox_path =",
+        "mail_inbox_path = ~/Maildir",
         "ssl = yes",
         "ssl_server_cert_file = /etc/ssl/mailwiz/mail.pem",
         "ssl_server_key_file = /etc/ssl/mailwiz/mail.key",
@@ -93,7 +93,7 @@ def test_fedora_43_edits_dovecot_conf_in_place(certs):
     assert {a.path for a in actions} == {"/etc/dovecot/dovecot.conf"}
     assert actions[0].settings == {
         "protocols": "imap pop3 lmtp", "listen": "*",
-        "mail_driver": "maildir", "mail_path": "~/Maildir", "mail_home": "", "mail_inbox_path": "",
+        "mail_driver": "maildir", "mail_path": "~/Maildir", "mail_home": "", "mail_inbox_path": "~/Maildir",
         "ssl": "yes", "ssl_server_cert_file": CERT, "ssl_server_key_file": KEY,
         "auth_allow_cleartext": "no", "auth_mechanisms": "plain login",
     }
@@ -177,10 +177,13 @@ def test_listen_addresses_joined(certs):
 
 
 @pytest.mark.parametrize("location, expected", [
-    ("maildir:~/Maildir", {"mail_driver": "maildir", "mail_path": "~/Maildir"}),
-    ("mbox:~/mail", {"mail_driver": "mbox", "mail_path": "~/mail"}),
-    ("sdbox:/srv/mail/%u", {"mail_driver": "sdbox", "mail_path": "/srv/mail/%{user}"}),
-    ("maildir:/srv/%d/%n", {"mail_driver": "maildir", "mail_path": "/srv/%{user | domain}/%{user | username}"}),
+    # Maildir's INBOX is the Maildir itself (the driver's default, which an empty
+    # mail_inbox_path would hide); other drivers keep INBOX in their own tree.
+    ("maildir:~/Maildir", {"mail_driver": "maildir", "mail_path": "~/Maildir", "mail_inbox_path": "~/Maildir"}),
+    ("mbox:~/mail", {"mail_driver": "mbox", "mail_path": "~/mail", "mail_inbox_path": ""}),
+    ("sdbox:/srv/mail/%u", {"mail_driver": "sdbox", "mail_path": "/srv/mail/%{user}", "mail_inbox_path": ""}),
+    ("maildir:/srv/%d/%n", {"mail_driver": "maildir", "mail_path": "/srv/%{user | domain}/%{user | username}",
+                            "mail_inbox_path": "/srv/%{user | domain}/%{user | username}"}),
 ])
 def test_mail_location_in_24(location, expected):
     got = dovecot.mail_settings(location, dovecot24=True)

@@ -15,6 +15,7 @@ import steps
 from installer.i18n import Msg
 from installer.journal import render_entry
 from installer.root import TargetRoot
+from installer.runner import Result
 from steps import verify
 from tests.realtools import selfsigned_cert  # noqa: F401 (fixture)
 from tests.stepkit import answers_with, step_input
@@ -248,9 +249,40 @@ def free_port():
         return sock.getsockname()[1]
 
 
+class PreauthImap:
+    """Stands in for ``doveadm exec imap -u USER``: an IMAP session on stdin and
+    stdout whose INBOX is the Maildir ``world["imap_inbox"]`` (its new/ and cur/),
+    which need not be where the fake SMTP server delivers."""
+
+    def __init__(self, world):
+        self.world = world
+        self.sessions = []
+
+    def run(self, argv, *, check=True, timeout=None, input=None, env=None, on_output=None):
+        assert argv == ["doveadm", "exec", "imap", "-u", "alice"], argv
+        self.sessions.append(input)
+        out = ["* PREAUTH [CAPABILITY IMAP4rev1] Logged in as alice"]
+        inbox = self.world["imap_inbox"]
+        for line in input.splitlines():
+            tag, _, command = line.strip().partition(" ")
+            upper = command.upper()
+            if upper == "EXAMINE INBOX":
+                out.append(tag + " OK [READ-ONLY] Examine completed")
+            elif upper.startswith("SEARCH HEADER MESSAGE-ID "):
+                wanted = command.split(None, 3)[3].strip('"').encode()
+                files = sorted(f for sub in ("new", "cur") for f in (inbox / sub).glob("*"))
+                out.append("* SEARCH" + "".join(" {}".format(n) for n, f in enumerate(files, 1)
+                                                 if wanted in f.read_bytes()))
+                out.append(tag + " OK Search completed")
+            elif upper == "LOGOUT":
+                out += ["* BYE Logging out", tag + " OK Logout completed"]
+        return Result(list(argv), 0, "\r\n".join(out), "")
+
+
 class Ctx:
-    def __init__(self, root):
+    def __init__(self, root, runner=None):
         self.root = root
+        self.runner = runner
         self.events = []
 
     def emit(self, event, **data):
@@ -271,7 +303,8 @@ def world(tmp_path, selfsigned_cert):  # noqa: F811
     unix = socket.socket(socket.AF_UNIX)
     unix.bind(str(sock_dir / "auth"))
     state = {"banner": "mail.example.com ESMTP", "auth_before_tls": False, "logindisabled": True,
-             "deliver_to": target / "home/alice/Maildir/new", "target": target}
+             "deliver_to": target / "home/alice/Maildir/new", "imap_inbox": target / "home/alice/Maildir",
+             "target": target}
     servers = FakeServers(cert, key)
     servers.add("smtp", smtp_script(state))
     servers.add("submission", smtp_script(state, submission=True))
@@ -286,7 +319,8 @@ def world(tmp_path, selfsigned_cert):  # noqa: F811
 
 
 def run_verify(world, answers=None):
-    ctx = Ctx(TargetRoot(str(world["target"])))
+    world["imap"] = PreauthImap(world)
+    ctx = Ctx(TargetRoot(str(world["target"])), world["imap"])
     results = verify.runner_for(None, None, answers or answers_with(), world["settings"])(ctx)
     return {r["id"]: r for r in results}, ctx
 
@@ -296,6 +330,8 @@ def test_all_checks_pass_against_well_behaved_servers(world):
     assert {k: r["result"] for k, r in results.items()} == {k: "pass" for k in ALL_IDS}, \
         {k: Msg.from_json(r["detail"]).render() for k, r in results.items()}
     assert "alice@mail.example.com" in Msg.from_json(results["delivery"]["detail"]).render()
+    assert "IMAP INBOX" in Msg.from_json(results["delivery"]["detail"]).render()
+    assert len(world["imap"].sessions) == 1 and "EXAMINE INBOX" in world["imap"].sessions[0]
     # The test message is removed once found.
     assert list((world["target"] / "home/alice/Maildir/new").iterdir()) == []
     checks = [e for e in ctx.events if e["event"] == "check"]
@@ -334,6 +370,24 @@ def test_message_not_delivered_fails(world):
     results, _ = run_verify(world)
     assert results["delivery"]["result"] == "fail"
     assert "not in" in Msg.from_json(results["delivery"]["detail"]).render()
+
+
+def test_delivered_but_not_in_the_imap_inbox_fails(world):
+    """Dovecot 2.4 with an empty mail_inbox_path: the message is in ~/Maildir/new,
+    the user's IMAP INBOX (~/Maildir/.INBOX) is empty."""
+    world["imap_inbox"] = world["target"] / "home/alice/Maildir/.INBOX"
+    results, _ = run_verify(world)
+    assert results["delivery"]["result"] == "fail"
+    detail = Msg.from_json(results["delivery"]["detail"]).render()
+    assert "not seen over IMAP" in detail and "alice's IMAP INBOX does not show it" in detail
+    assert list((world["target"] / "home/alice/Maildir/new").iterdir()) == []   # the test message is gone
+
+
+def test_without_imap_delivery_is_judged_by_the_file(world):
+    world["imap_inbox"] = world["target"] / "home/alice/Maildir/.INBOX"
+    results, _ = run_verify(world, answers_with(**{"dovecot.protocols": ["pop3", "lmtp"]}))
+    assert results["delivery"]["result"] == "pass"
+    assert world["imap"].sessions == []
 
 
 def test_missing_auth_socket_fails(world):

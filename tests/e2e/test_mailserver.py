@@ -25,22 +25,18 @@ Every network wait is bounded; the whole module takes about two minutes.
 """
 from __future__ import annotations
 
-import hashlib
-import imaplib
 import json
 import os
 import secrets
 import shutil
-import smtplib
-import socket
-import ssl
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+
+from tests import mailcheck
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +48,6 @@ HOSTNAME = "mail." + DOMAIN
 HOST = "127.0.0.1"
 OUTSIDE = "127.0.0.2"          # not in mynetworks (127.0.0.1/32), not "local" for Dovecot
 PACKAGES = ["postfix", "dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd"]
-MAIL_PORTS = [25, 587, 143, 993, 110, 995]
-TIMEOUT = 10                   # seconds for one network operation
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 RUNS = Path("/var/lib/mailwiz/runs")
 
@@ -109,77 +103,17 @@ def stop_mail_services():
         time.sleep(0.2)
 
 
-def port_open(port, host=HOST):
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 def open_ports():
-    return [port for port in MAIL_PORTS if port_open(port)]
+    return mailcheck.open_ports(HOST, mailcheck.MAIL_PORTS)
 
 
-def manifest(top="/etc"):
-    """{path: (kind, mode, uid, gid, content hash or link target)} for a tree."""
-    out = {}
-    for folder, dirs, files in os.walk(top):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            st = os.lstat(path)
-            if os.path.islink(path):
-                out[path] = ("link", os.readlink(path))
-            elif os.path.isdir(path):
-                out[path] = ("dir", st.st_mode & 0o7777, st.st_uid, st.st_gid)
-            else:
-                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-                out[path] = ("file", st.st_mode & 0o7777, st.st_uid, st.st_gid, digest)
-    return out
-
-
-# Files the system itself rewrites while packages come and go, whatever they
-# were: the dynamic linker's cache (ldconfig trigger) and the shadow files'
-# "-" backups that useradd/userdel keep.
-VOLATILE = {"/etc/ld.so.cache", "/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-",
-            "/etc/subuid-", "/etc/subgid-"}
-
-
-def manifest_differences(before, after):
-    """Paths whose entry differs.  A Berkeley DB map (``X.db``) is judged by its
-    source: postalias/postmap never write the same bytes twice (the package's
-    postinst runs newaliases too), so X.db present on both sides with X
-    unchanged counts as unchanged."""
-    keys = (set(before) | set(after)) - VOLATILE
-    out = []
-    for path in sorted(keys):
-        if before.get(path) == after.get(path):
-            continue
-        source = path[:-3] if path.endswith(".db") else None
-        if (source and path in before and path in after and before.get(source) is not None
-                and before.get(source) == after.get(source)):
-            continue
-        out.append((path, before.get(path), after.get(path)))
-    return out
+def manifest():
+    return mailcheck.manifest("/", "/etc")
 
 
 def journal_of(run_id):
     with open(RUNS / run_id / "journal.jsonl", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
-
-
-def tls_context():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def smtp(port, source=None):
-    client = smtplib.SMTP(HOST, port, local_hostname="client." + DOMAIN, timeout=TIMEOUT,
-                          source_address=(source, 0) if source else None)
-    client._host = HOST   # starttls() names the server from it
-    return client
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -244,91 +178,22 @@ def test_second_apply_changes_nothing(applied):
     assert "Nothing to do" in proc.stdout, proc.stdout
 
 
-def test_send_with_auth_on_587_and_read_back_over_imaps(applied):
-    marker = "<mailwiz-e2e-{}@{}>".format(uuid.uuid4().hex, DOMAIN)
-    sender = recipient = "{}@{}".format(USER, DOMAIN)
-    message = ("From: {0}\r\nTo: {1}\r\nSubject: e2e\r\nMessage-ID: {2}\r\n\r\nhello {2}\r\n"
-               .format(sender, recipient, marker))
-    client = smtp(587)
-    try:
-        client.ehlo()
-        client.starttls(context=tls_context())
-        client.ehlo()
-        client.user, client.password = USER, "not-the-password"
-        with pytest.raises(smtplib.SMTPAuthenticationError) as wrong:
-            client.auth("PLAIN", client.auth_plain)
-        assert wrong.value.smtp_code == 535
-        client.user, client.password = USER, applied["password"]
-        code, _ = client.auth("PLAIN", client.auth_plain)
-        assert code == 235
-        assert client.sendmail(sender, [recipient], message.encode()) == {}
-    finally:
-        client.quit()
+def test_banner_names_no_software(applied):
+    mailcheck.assert_banner_names_no_software(HOST)
 
-    imap = imaplib.IMAP4_SSL(HOST, 993, ssl_context=tls_context())
-    try:
-        imap.sock.settimeout(TIMEOUT)
-        imap.login(USER, applied["password"])
-        deadline = time.monotonic() + 20
-        found = []
-        while not found and time.monotonic() < deadline:
-            imap.select("INBOX")
-            status, data = imap.search(None, "HEADER", "Message-ID", marker)
-            found = data[0].split() if status == "OK" else []
-            if not found:
-                time.sleep(0.5)
-        assert found, "the message did not arrive in INBOX within 20 s"
-        status, data = imap.fetch(found[0], "(RFC822)")
-        assert status == "OK" and marker.encode() in data[0][1]
-    finally:
-        imap.logout()
+
+def test_send_with_auth_on_587_and_read_back_over_imaps_and_pop3s(applied):
+    marker = mailcheck.send_with_auth_on_587(HOST, USER, applied["password"], DOMAIN)
+    mailcheck.read_back_over_imaps(HOST, USER, applied["password"], marker)
+    mailcheck.read_back_over_pop3s(HOST, USER, applied["password"], marker)
 
 
 def test_no_relay_for_outside_clients(applied):
-    client = smtp(25, source=OUTSIDE)
-    try:
-        client.ehlo()
-        code, _ = client.mail("{}@{}".format(USER, DOMAIN))
-        assert code == 250
-        code, reply = client.rcpt("victim@example.net")
-        assert code in (454, 554), (code, reply)
-        assert b"Relay access denied" in reply
-    finally:
-        client.quit()
+    mailcheck.assert_no_relay(HOST, OUTSIDE, USER, DOMAIN)
 
 
 def test_no_auth_without_tls_from_outside(applied):
-    client = smtp(587, source=OUTSIDE)
-    try:
-        client.ehlo()
-        assert not client.has_extn("auth")
-        code, reply = client.mail("{}@{}".format(USER, DOMAIN))
-        assert code == 530 and b"STARTTLS" in reply, (code, reply)
-        code, _ = client.docmd("AUTH", "PLAIN AG13ZTJlAHg=")
-        assert code >= 500
-    finally:
-        client.quit()
-    client = smtp(25, source=OUTSIDE)
-    try:
-        client.ehlo()
-        assert not client.has_extn("auth")
-        client.starttls(context=tls_context())
-        client.ehlo()
-        assert "PLAIN" in client.esmtp_features.get("auth", "").upper()
-    finally:
-        client.quit()
-    # Dovecot: no cleartext login before STARTTLS for a client that is not local.
-    sock = socket.create_connection((HOST, 143), timeout=TIMEOUT, source_address=(OUTSIDE, 0))
-    try:
-        reader = sock.makefile("rb")
-        assert reader.readline().startswith(b"* OK")
-        sock.sendall(b"a1 LOGIN " + USER.encode() + b" \"" + applied["password"].encode() + b"\"\r\n")
-        reply = reader.readline()
-        while reply.startswith(b"*"):
-            reply = reader.readline()
-        assert reply.startswith(b"a1 NO") or reply.startswith(b"a1 BAD"), reply
-    finally:
-        sock.close()
+    mailcheck.assert_no_auth_without_tls(HOST, OUTSIDE, USER, applied["password"], DOMAIN)
 
 
 def test_rollback_restores_the_host(applied):
@@ -340,6 +205,6 @@ def test_rollback_restores_the_host(applied):
         time.sleep(0.2)
     assert open_ports() == []
     assert installed(PACKAGES) == set()
-    differences = manifest_differences(applied["before"], manifest())
+    differences = mailcheck.manifest_differences(applied["before"], manifest())
     assert differences == [], "\n".join(map(str, differences))
     assert not os.path.exists("/etc/postfix") and not os.path.exists("/etc/dovecot")
