@@ -15,10 +15,8 @@ Skipped unless pebble, pebble-challtestsrv and certbot are installed
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -26,84 +24,19 @@ import pytest
 
 from installer import certs
 from steps import StepInput, acme
+from tests import pebble as pebble_server
 from tests.stepkit import answers_with, facts_for
 
 HOST = "mail.example.com"
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("pebble", "pebble-challtestsrv", "certbot", "openssl")),
-    reason="needs pebble, pebble-challtestsrv, certbot and openssl")
-
-
-def free_ports(count):
-    socks = []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        socks.append(sock)
-    ports = [s.getsockname()[1] for s in socks]
-    for sock in socks:
-        sock.close()
-    return ports
-
-
-def wait_tcp(port, proc, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{proc.args[0]} exited: {proc.stdout.read()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
-
-
-def tls_for_pebble(folder):
-    """A CA and a certificate for 127.0.0.1/localhost: Pebble's HTTPS listener."""
-    run = lambda *argv: subprocess.run(argv, check=True, capture_output=True, timeout=60)
-    ca_key, ca, key, csr, cert = (os.path.join(folder, n) for n in ("ca.key", "ca.pem", "key.pem", "req.csr",
-                                                                     "cert.pem"))
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test CA",
-        "-keyout", ca_key, "-out", ca)
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
-    ext = os.path.join(folder, "ext.cnf")
-    with open(ext, "w") as handle:
-        handle.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
-        "-extfile", ext, "-out", cert)
-    return ca, cert, key
+pytestmark = pytest.mark.skipif(bool(pebble_server.missing()) or not shutil.which("certbot"),
+                                reason="needs pebble, pebble-challtestsrv, certbot and openssl")
 
 
 @pytest.fixture
 def pebble(tmp_path):
-    ca, cert, key = tls_for_pebble(str(tmp_path))
-    acme_port, mgmt_port, http_port, tls_port, dns_port, chall_mgmt = free_ports(6)
-    config = tmp_path / "pebble.json"
-    config.write_text(json.dumps({"pebble": {
-        "listenAddress": f"127.0.0.1:{acme_port}", "managementListenAddress": f"127.0.0.1:{mgmt_port}",
-        "certificate": cert, "privateKey": key, "httpPort": http_port, "tlsPort": tls_port,
-        "ocspResponderURL": "", "externalAccountBindingRequired": False}}))
-    env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
-    chall = subprocess.Popen(["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns_port}", "-http01", "",
-                              "-https01", "", "-tlsalpn01", "", "-management", f"127.0.0.1:{chall_mgmt}",
-                              "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    server = subprocess.Popen(["pebble", "-config", str(config), "-dnsserver", f"127.0.0.1:{dns_port}"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_tcp(chall_mgmt, chall)
-        wait_tcp(acme_port, server)
-        yield {"directory": f"https://127.0.0.1:{acme_port}/dir", "http_port": http_port, "ca": ca,
-               "mgmt": mgmt_port}
-    finally:
-        for proc in (server, chall):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with pebble_server.running(tmp_path) as found:
+        yield found
 
 
 def hook_calls(log):
