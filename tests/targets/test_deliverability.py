@@ -37,6 +37,9 @@ def deliverability_answers(directory: str) -> str:
     text = text.replace("    certificate: self-signed\n",
                         "    certificate: acme\n    acme:\n      email: postmaster@{}\n      directory: \"{}\"\n"
                         .format(DOMAIN, directory))
+    # No package upgrade first: it cannot be undone, and /etc is compared after rollback.
+    assert "  update: true\n" in text
+    text = text.replace("  update: true\n", "  update: false\n", 1)
     return text + "\ndkim:\n  enabled: true\n  selector: mwtest\n"
 
 
