@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help=_("the answer file (YAML)"))
     sub.add_parser("schema", parents=[common], help=_("print the JSON Schema of the answer file"))
     sub.add_parser("profiles", parents=[common], help=_("list the platforms mailwiz knows"))
+    p = sub.add_parser("dns", parents=[common], help=_("the DNS records the target needs, as zone-file lines"))
+    p.add_argument("--answers", metavar="FILE", help=_("the answer file (default: the newest run's answers)"))
+    p.add_argument("--json", action="store_true", help=_("print one JSON document"))
+    p = sub.add_parser("verify", parents=[common], help=_("check the DNS records that are published"))
+    p.add_argument("--answers", metavar="FILE", help=_("the answer file (default: the newest run's answers)"))
+    p.add_argument("--resolver", metavar="ADDRESS[:PORT]",
+                   help=_("the name server to ask (default: the system's resolver)"))
+    p.add_argument("--json", action="store_true", help=_("print one JSON document"))
     return parser
 
 
@@ -140,7 +148,7 @@ def _plan_for(target, loaded, changed=()):
     return session.make_plan(target, loaded, session.secrets(loaded), changed=changed)
 
 
-def print_plan(plan) -> None:
+def print_plan(plan, root=None) -> None:
     if plan.empty:
         say(_("Nothing to do: the target already matches the answers."))
         return
@@ -161,11 +169,21 @@ def print_plan(plan) -> None:
             say(Msg(N_("--- {path}: content hidden (it holds a secret)"), path=path).render())
         else:
             say(diff.rstrip("\n"))
+    if root is not None:
+        print_records(plan.answers, plan.profile, plan.facts, root)
+
+
+def print_records(loaded, profile, found_facts, root) -> None:
+    """The DNS records to publish, after the plan and after a run."""
+    from installer import dns
+    say("")
+    say("== " + _("DNS records to publish (mailwiz dns prints them again; mailwiz verify checks them)"))
+    say(dns.zone_text(dns.for_target(loaded, profile, found_facts, root)).rstrip("\n"))
 
 
 def cmd_plan(args, target) -> int:
     loaded = _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
-    print_plan(_plan_for(target, loaded))
+    print_plan(_plan_for(target, loaded), target.root)
     return EXIT_OK
 
 
@@ -214,7 +232,7 @@ def cmd_apply(args, target) -> int:
         return EXIT_LOCKED
     try:
         plan = _plan_for(target, loaded)
-        print_plan(plan)
+        print_plan(plan, target.root)
         if plan.empty:
             return EXIT_OK
         if not _confirm(args):
@@ -226,7 +244,12 @@ def cmd_apply(args, target) -> int:
                               failpoint=args.failpoint, lock=lock)
     finally:
         lock.release()
-    return _report(result, target)
+    code = _report(result, target)
+    if code == EXIT_OK and result.status == "ok":
+        from installer import facts
+        print_records(loaded, target.profile, facts.gather(target.profile, target.runner, target.root,
+                                                           check_updates=False), target.root)
+    return code
 
 
 def _report(result, target) -> int:
@@ -359,8 +382,64 @@ def cmd_log(args, target) -> int:
     return EXIT_OK
 
 
+def _answers_for_records(args, target):
+    """--answers FILE, else the answers of the newest run on the target."""
+    if args.answers:
+        return _load_answers(args.answers, args.overrides, target, lang_given=bool(args.lang))
+    from installer.journal import Run, last_run
+    run_id = last_run(target.root)
+    if run_id is None:
+        raise UsageError(_("There is no run on this target yet: give --answers FILE."))
+    return _load_answers(str(Run.open(target.root, run_id).dir / "answers.yaml"), args.overrides, target,
+                         lang_given=bool(args.lang))
+
+
+def cmd_dns(args, target) -> int:
+    from installer import dns, facts
+    loaded = _answers_for_records(args, target)
+    found = dns.for_target(loaded, target.profile,
+                           facts.gather(target.profile, target.runner, target.root, check_updates=False),
+                           target.root)
+    sys.stdout.write(dns.json_text(loaded, found) if args.json else dns.zone_text(found))
+    return EXIT_OK
+
+
+def cmd_verify(args, target) -> int:
+    from installer import dns, facts
+    loaded = _answers_for_records(args, target)
+    found = dns.for_target(loaded, target.profile,
+                           facts.gather(target.profile, target.runner, target.root, check_updates=False),
+                           target.root)
+    try:
+        findings = dns.check(found, dns.make_resolver(getattr(args, "resolver", None)))
+    except dns.Offline as exc:
+        message = Msg(N_("No name server answered ({error}): the DNS records were not checked. "
+                         "Run mailwiz verify again when the host is online."), error=str(exc)[:200])
+        if args.json:
+            sys.stdout.write(json.dumps({"offline": True, "message": message.render(), "findings": []},
+                                        ensure_ascii=False, indent=2) + "\n")
+        else:
+            say(message.render())
+        return EXIT_OK
+    bad = [f for f in findings if f.result in ("missing", "wrong")]
+    if args.json:
+        sys.stdout.write(json.dumps({"offline": False, "ok": not bad,
+                                     "findings": [dict(f.to_json(), text=f.message.render()) for f in findings]},
+                                    ensure_ascii=False, indent=2) + "\n")
+    else:
+        marks = {"ok": _("ok"), "missing": _("MISSING"), "wrong": _("WRONG"), "unknown": _("not checked")}
+        for finding in findings:
+            say(f"[{marks[finding.result]}] {finding.message.render()}")
+        if bad:
+            say(Msg(N_("{count} of {total} records are missing or wrong; `mailwiz dns` prints what to publish."),
+                    count=len(bad), total=len(findings)).render())
+        else:
+            say(_("The DNS records are published as they should be."))
+    return EXIT_FAILED if bad else EXIT_OK
+
+
 COMMANDS = {"plan": cmd_plan, "apply": cmd_apply, "rollback": cmd_rollback, "resume": cmd_resume,
-            "log": cmd_log}
+            "log": cmd_log, "dns": cmd_dns, "verify": cmd_verify}
 
 
 def _never_fail_to_print() -> None:
@@ -394,9 +473,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command == "validate":
             return cmd_validate(args)
         target = Target(args)
-        say(target.banner())
+        # A --json document is all that goes to stdout (shared/spec/cli.md).
+        to_stderr = bool(getattr(args, "json", False))
+        say(target.banner(), err=to_stderr)
         for note in target.notes:
-            say(note)
+            say(note, err=to_stderr)
         return COMMANDS[args.command](args, target)
     except UsageError as exc:
         say("mailwiz: " + exc.message, err=True)

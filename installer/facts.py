@@ -18,6 +18,9 @@ from installer import platform
 from installer.platform.services import ServiceState
 from installer.profiles import Profile, Version
 
+# The OpenDKIM configuration that steps/dkim.py writes (with this first line).
+OPENDKIM_CONF = "/etc/opendkim.conf"
+OPENDKIM_MARK = "# Written by mailwiz"
 # Installed packages that make another MTA than Postfix (real package names).
 MTA_PACKAGES = ("sendmail", "sendmail-bin", "exim4", "exim4-daemon-light", "exim4-daemon-heavy", "exim",
                 "ssmtp", "nullmailer")
@@ -54,6 +57,8 @@ class Facts:
     hostname: str = ""
     addresses: List[str] = field(default_factory=list)   # interface addresses with prefix: "192.0.2.10/24"
     users: FrozenSet[str] = frozenset()
+    today: str = ""                           # YYYYMMDD (UTC) when read: one date for a whole plan
+    dkim_selector: Optional[str] = None       # the selector OpenDKIM signs with now, as mailwiz set it up
 
     # Set explicitly only by tests that build Facts without a profile.
     _postfix_override: Optional[Version] = field(default=None, repr=False, compare=False)
@@ -110,6 +115,8 @@ class Facts:
             "hostname": self.hostname,
             "addresses": list(self.addresses),
             "users": sorted(self.users),
+            "today": self.today,
+            "dkim_selector": self.dkim_selector,
         }
 
 
@@ -190,6 +197,17 @@ def _hostname(runner, sandbox: bool) -> str:
     return name or "localhost"
 
 
+def dkim_selector(text: Optional[str]) -> Optional[str]:
+    """The Selector of an opendkim.conf that mailwiz wrote (a re-run keeps its key)."""
+    if not text or not text.startswith(OPENDKIM_MARK):
+        return None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "Selector":
+            return parts[1]
+    return None
+
+
 def declared_needs(profile: Profile):
     """What the steps declare they need on *profile* (``installer/needs.py``)."""
     import steps
@@ -248,6 +266,8 @@ def gather(profile: Profile, runner, root, *, check_updates: bool = True, needs=
         hostname=_hostname(runner, sandbox),
         addresses=parse_ip_addresses(runner.query(["ip", "-o", "addr", "show"]).stdout),
         users=parse_passwd(root.read_text("/etc/passwd")),
+        today=time.strftime("%Y%m%d", time.gmtime()),
+        dkim_selector=dkim_selector(root.read_text(OPENDKIM_CONF)),
     )
 
 

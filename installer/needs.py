@@ -69,9 +69,15 @@ class Needs:
     observed: List[Daemon] = field(default_factory=list)     # whose state the step reads
     selinux: List[str] = field(default_factory=list)         # to relabel when changed; "/"-ended: a folder
     files: List[PackageFile] = field(default_factory=list)   # what the step's packages ship
+    # Of the packages, those that come from the profile's extra repository (EPEL),
+    # which the packages step enables first.
+    from_extra_repo: List[str] = field(default_factory=list)
+    # What the packages' scripts create that removing them leaves behind: taken
+    # away on rollback if it was not there; "/"-ended: a folder.
+    leaves: List[str] = field(default_factory=list)
 
     def add(self, other: "Needs") -> "Needs":
-        for name in ("packages", "selinux"):
+        for name in ("packages", "selinux", "from_extra_repo", "leaves"):
             mine = getattr(self, name)
             mine += [item for item in getattr(other, name) if item not in mine]
         for name in ("services", "observed", "files"):

@@ -52,6 +52,16 @@ class Profile:
     # What the packages' own scripts create that removing them leaves behind
     # (besides the alias database and the config folders): see steps/packages.py.
     package_leftovers: Tuple[str, ...] = ()
+    # OpenDKIM (steps/dkim.py): where its key lives, and the repository it comes from:
+    # "" the distribution's own, "epel" Extra Packages for Enterprise Linux, enabled by
+    # installing epel_source (a package name, or the epel-release RPM's address on RHEL).
+    opendkim_packages: Tuple[str, ...] = ("opendkim",)
+    dkim_key_dir: str = "/etc/opendkim/keys"
+    extra_repo: str = ""
+    epel_source: str = ""
+    # certbot (steps/acme.py): the timer that renews, to enable; "" when the package
+    # sets up renewal itself (Debian: certbot.timer and /etc/cron.d/certbot).
+    certbot_timer: str = "certbot-renew.timer"
 
     @property
     def base_packages(self) -> Tuple[str, ...]:
@@ -82,12 +92,22 @@ _DEBIAN_CERTS = dict(
 _DEBIAN_DOVECOT = {"imap": "dovecot-imapd", "pop3": "dovecot-pop3d", "lmtp": "dovecot-lmtpd"}
 
 
+def _epel(distro, version) -> str:
+    if distro == "fedora":
+        return ""                  # Fedora carries opendkim and certbot itself
+    if distro == "rhel":           # not in RHEL's own repositories: the project's RPM
+        return f"https://dl.fedoraproject.org/pub/epel/epel-release-latest-{version}.noarch.rpm"
+    return "epel-release"          # CentOS, Rocky, Alma: in their extras repository
+
+
 def _rhel(id, name, distro, version, pm, init, pf, dv, *, map_type="hash", firewall="firewalld",
           layout="confd", eol=False, note=""):
+    epel = _epel(distro, version)
     return Profile(id=id, name=name, family="rhel", distro=distro, version=version, package_manager=pm,
                    init=init, rc_tool="chkconfig", mta_switch="alternatives", postfix_version=pf, dovecot_version=dv,
                    map_type=map_type, firewall=firewall, selinux=True, dovecot_layout=layout, eol=eol,
-                   note=note, self_signed_cert="/etc/pki/tls/certs/mailwiz.pem",
+                   note=note, extra_repo="epel" if epel else "", epel_source=epel,
+                   self_signed_cert="/etc/pki/tls/certs/mailwiz.pem",
                    self_signed_key="/etc/pki/tls/private/mailwiz.key",
                    relay_sasl_packages=("cyrus-sasl", "cyrus-sasl-plain"),
                    # dovecot makes its certificate pair on first start
@@ -101,6 +121,7 @@ def _debian(id, name, distro, version, pf, dv, *, firewall="iptables", note=""):
                    dovecot_layout="confd", dovecot_packages=dict(_DEBIAN_DOVECOT), dovecot_package="dovecot-core",
                    note=note, self_signed_cert="/etc/ssl/certs/mailwiz.pem",
                    self_signed_key="/etc/ssl/private/mailwiz.key", mailname=True, postfix_chroot=True,
+                   opendkim_packages=("opendkim", "opendkim-tools"), dkim_key_dir="/etc/dkimkeys", certbot_timer="",
                    relay_sasl_packages=("libsasl2-modules",),
                    # postfix's postinst runs newaliases and writes /etc/mailname
                    package_leftovers=("/etc/aliases", "/etc/mailname"), **_DEBIAN_CERTS)

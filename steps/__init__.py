@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 ORDER = [
-    "update", "packages", "mta", "postfix", "tls", "sasl", "relayhost", "dovecot",
-    "aliases", "spam", "firewall", "selinux", "services",
+    "update", "packages", "mta", "postfix", "acme", "tls", "sasl", "relayhost", "dovecot",
+    "aliases", "spam", "dkim", "firewall", "selinux", "services",
 ]
 
 

@@ -43,6 +43,23 @@ def wanted_packages(inp) -> List[str]:
     return steps.declared(inp.profile, inp.answers, inp.facts).packages
 
 
+def extra_repo(inp) -> List[Action]:
+    """Enable EPEL first when a package comes from there (the steps' declared
+    ``from_extra_repo``), and say so; once, kept by its repo file; undo removes
+    epel-release."""
+    needing = [p for p in steps.declared(inp.profile, inp.answers, inp.facts).from_extra_repo
+               if p not in inp.facts.installed]
+    profile = inp.profile
+    if not needing or profile.extra_repo != "epel":
+        return []
+    pm = profile.package_manager
+    return [RunCommand(argv=[pm, "install", "-y", profile.epel_source], changes=["/etc/yum.repos.d/epel.repo"],
+                       run_if="missing", undo_argv=[pm, "remove", "-y", "epel-release"],
+                       description=Msg(N_("{packages}: from EPEL (Extra Packages for Enterprise Linux), whose "
+                                          "repository is enabled first ({source})"),
+                                       packages=" ".join(needing), source=profile.epel_source).to_json())]
+
+
 def debconf_preseed(hostname: str) -> str:
     return ("postfix postfix/main_mailer_type select Internet Site\n"
             f"postfix postfix/mailname string {hostname}\n")
@@ -53,7 +70,7 @@ def plan(inp) -> List[Action]:
     missing = [p for p in wanted if p not in inp.facts.installed]
     if not missing:
         return []
-    actions: List[Action] = []
+    actions: List[Action] = extra_repo(inp)
     if inp.profile.package_manager == "apt":
         if not update.will_update(inp):
             actions += update.refresh_index(inp.profile)
@@ -63,7 +80,9 @@ def plan(inp) -> List[Action]:
                 argv=["debconf-set-selections"], stdin=debconf_preseed(inp.answers["postfix"]["hostname"]),
                 description=Msg(N_("Preseed the postfix package questions (Internet Site, mail name {hostname})"),
                                 hostname=inp.answers["postfix"]["hostname"]).to_json()))
-    actions.append(InstallPackages(packages=wanted, leaves=leftovers(inp.profile)))
+    leaves = leftovers(inp.profile)
+    leaves += [p for p in steps.declared(inp.profile, inp.answers, inp.facts).leaves if p not in leaves]
+    actions.append(InstallPackages(packages=wanted, leaves=leaves))
     return actions
 
 

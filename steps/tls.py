@@ -71,6 +71,9 @@ def cert_paths(profile, answers: dict) -> Tuple[Optional[str], Optional[str]]:
         if not (profile.self_signed_cert and profile.self_signed_key):
             raise ValueError(f"profile {profile.id} names no place for a self-signed certificate")
         return profile.self_signed_cert, profile.self_signed_key
+    if kind == "acme":
+        from steps.acme import live_paths
+        return live_paths(answers["postfix"]["hostname"])
     return None, None
 
 

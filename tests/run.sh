@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
+  # opendkim, miltertest: the real DKIM signing test; pebble, certbot: the real ACME test.
   for pkg in gettext openssl tmux openssh-server openssh-client iproute2 postfix dovecot-core \
-             dovecot-imapd dovecot-pop3d dovecot-lmtpd debootstrap systemd-container zstd util-linux git; do
+             dovecot-imapd dovecot-pop3d dovecot-lmtpd debootstrap systemd-container zstd util-linux git \
+             opendkim opendkim-tools miltertest pebble certbot; do
     dpkg-query -W -f '${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -145,11 +145,14 @@ def test_example_is_valid_and_equals_the_defaults():
 
 def test_defaults_follow_the_spec_order_and_values():
     assert list(DEFAULTS) == ["version", "language", "system", "postfix", "auth", "relayhost", "dovecot",
-                              "aliases", "spam", "services", "verify"]
+                              "aliases", "spam", "services", "verify", "dkim", "dmarc"]
     assert DEFAULTS["version"] == 1 and DEFAULTS["language"] == "ja"
     assert DEFAULTS["postfix"]["destinations"] == ["$myhostname", "localhost.$mydomain", "localhost", "$mydomain"]
     assert DEFAULTS["postfix"]["message_size_limit_mb"] == 10
-    assert DEFAULTS["auth"]["tls"] == {"certificate": "self-signed", "cert_file": None, "key_file": None}
+    assert DEFAULTS["auth"]["tls"] == {"certificate": "self-signed", "cert_file": None, "key_file": None,
+                                       "acme": {"email": None, "directory": None}}
+    assert DEFAULTS["dkim"] == {"enabled": False, "selector": None}
+    assert DEFAULTS["dmarc"] == {"policy": "none", "rua": None}
     assert DEFAULTS["dovecot"]["protocols"] == ["imap", "pop3", "lmtp"]
     assert DEFAULTS["spam"]["helo"] == ["reject_invalid_helo_hostname", "reject_non_fqdn_helo_hostname"]
 
@@ -258,7 +261,7 @@ VALUE_CASES = [
     ("postfix.message_size_limit_mb", 10.5, "found a decimal number"),
     ("postfix.message_size_limit_mb", "10", "found text"),
     ("auth.sasl", 1, "expected true or false"),
-    ("auth.tls.certificate", "letsencrypt", "one of self-signed, existing, none"),
+    ("auth.tls.certificate", "letsencrypt", "one of self-signed, existing, acme, none"),
     ("relayhost", {"host": "[smtp.example.net]:587", "username": "user@example.net",
                    "password_env": "MAILWIZ_RELAY_PASSWORD"}, None),
     ("relayhost", {"host": "smtp.example.net"}, None),
@@ -447,10 +450,26 @@ def test_existing_mta_alternatives_depends_on_the_profile():
     answers.validate_data(_doc(), profile=debian)   # remove is fine everywhere
 
 
+def _key_and_certificate(hostname: str) -> bytes:
+    """One PEM file with a key and its self-signed certificate for *hostname*."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), False).sign(key, hashes.SHA256()))
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+
+
 def test_existing_certificate_files_are_checked_on_the_target(tmp_path):
     root = TargetRoot(str(tmp_path))
     (tmp_path / "etc" / "ssl").mkdir(parents=True)
-    (tmp_path / "etc" / "ssl" / "mail.pem").write_text("cert")
+    (tmp_path / "etc" / "ssl" / "mail.pem").write_bytes(_key_and_certificate("mail.example.com"))
     (tmp_path / "etc" / "ssl" / "key.d").mkdir()
     text = ("version: 1\nauth:\n  tls:\n    certificate: existing\n    cert_file: /etc/ssl/mail.pem\n"
             "    key_file: %s\n")

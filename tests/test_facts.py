@@ -69,7 +69,9 @@ def test_gather_on_a_fresh_sandbox(tmp_path, profile_id):
     assert found.map_type == profile.map_type
     assert (found.mta, found.mta_mode) == mta
     assert found.mta_packages == frozenset(mta_packages)
-    assert set(found.services) == {"postfix", "dovecot", "sendmail", "exim4"}
+    # The services the steps declare: certbot's renewal timer where it is one to enable (RHEL family, systemd).
+    timer = {profile.certbot_timer} if profile.certbot_timer and profile.init == "systemd" else set()
+    assert set(found.services) == {"postfix", "dovecot", "sendmail", "exim4", "opendkim"} | timer
     assert {name for name, state in found.services.items() if state == ON} == running
     assert found.firewall == firewall and found.firewall_open == frozenset(open_ports)
     assert found.selinux == selinux
@@ -77,6 +79,7 @@ def test_gather_on_a_fresh_sandbox(tmp_path, profile_id):
     assert found.hostname == hostname
     assert found.addresses == ["127.0.0.1/8", "192.0.2.10/24"]
     assert {"root", "postfix", "dovecot", "dovenull", "alice"} <= found.users
+    assert len(found.today) == 8 and found.today.isdigit() and found.dkim_selector is None
     data = found.to_json()
     assert data["profile"] == profile_id and data["services"]["postfix"] == {"enabled": False, "running": False}
     assert data["installed"] == sorted(data["installed"])

@@ -524,6 +524,7 @@ SKIP_FILES = {
 ALLOWED_LITERALS: Dict[str, str] = {
     "mailwiz": "the program's name (the TUI's title)",
     "spammer.example REJECT": "installer/tui/spam.py: an example access entry (placeholder), not prose",
+    "postmaster@": "installer/tui/auth.py, dkim.py: the local part of an example address (placeholder), not prose",
     "mailwiz: ": "the program name before an error line, as Unix tools print it",
     "日本語": "a language's own name, shown as is so that its readers find it",
     "English": "a language's own name, shown as is so that its readers find it",

@@ -47,9 +47,15 @@ FORMAT = Map([
         ("sasl", Bool(default=True, description="SMTP AUTH for users, through Dovecot SASL")),
         ("submission", Bool(default=True, description="port 587: STARTTLS and AUTH required")),
         ("tls", Map([
-            ("certificate", Enum(("self-signed", "existing", "none"), default="self-signed")),
+            ("certificate", Enum(("self-signed", "existing", "acme", "none"), default="self-signed")),
             ("cert_file", Nullable(Text("path"), default=None, description="with existing: path on the target")),
             ("key_file", Nullable(Text("path"), default=None, description="with existing: path on the target")),
+            ("acme", Map([
+                ("email", Nullable(Text("email"), default=None,
+                                   description="with acme: the account's address for expiry notices")),
+                ("directory", Nullable(Text("url"), default=None,
+                                       description="with acme: the ACME directory; null: Let's Encrypt")),
+            ])),
         ])),
     ])),
     ("relayhost", Nullable(_RELAYHOST, default=None, description="null, or a smarthost for outgoing mail")),
@@ -83,6 +89,18 @@ FORMAT = Map([
         ("start", Bool(default=True, description="start (or restart) them now")),
     ])),
     ("verify", Bool(default=True, description="after start: the self-test")),
+    # Added compatibly in v1 (absent: as before).
+    ("dkim", Map([
+        ("enabled", Bool(default=False, description="OpenDKIM signing for postfix.domain")),
+        ("selector", Nullable(Text("selector"), default=None,
+                              description="DKIM selector; null: from the date of the first run, e.g. 202612")),
+    ])),
+    ("dmarc", Map([
+        ("policy", Enum(("none", "quarantine", "reject"), default="none",
+                        description="p= of the printed _dmarc record")),
+        ("rua", Nullable(Text("email"), default=None,
+                         description="address for aggregate reports; null: postmaster@DOMAIN")),
+    ])),
 ], required=("version",))
 
 

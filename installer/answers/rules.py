@@ -29,7 +29,8 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
     """Rules between keys and rules about mail service; *given* is the data as written (before defaults)."""
     postfix, auth, spam = data["postfix"], data["auth"], data["spam"]
     # A section of the wrong type is already reported; its rules are skipped.
-    tls = auth["tls"] if isinstance(auth["tls"], dict) else {"certificate": None, "cert_file": None, "key_file": None}
+    tls = auth["tls"] if isinstance(auth["tls"], dict) else {"certificate": None, "cert_file": None, "key_file": None,
+                                                             "acme": {}}
 
     if data["system"]["existing_mta"] == "alternatives" and ctx.profile is not None \
             and getattr(ctx.profile, "mta_switch", None) != "alternatives":
@@ -84,7 +85,7 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
     if tls["certificate"] == "none" and (auth["sasl"] is True or auth["submission"] is True):
         ctx.error(("auth", "tls", "certificate"), Msg(
             N_("SMTP AUTH and submission need TLS, or passwords would cross the network in clear text: choose "
-               "self-signed or existing, or set auth.sasl and auth.submission to false")))
+               "self-signed, existing or acme, or set auth.sasl and auth.submission to false")))
     if tls["certificate"] == "existing":
         for key in ("cert_file", "key_file"):
             path = tls[key]
@@ -102,10 +103,22 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
                                                         path=_show(path)))
                 elif is_dir:
                     ctx.error(("auth", "tls", key), Msg(N_("{path} is a folder, not a file"), path=_show(path)))
+        if ctx.root is not None and not ctx.errors_at(("auth", "tls")):
+            _check_existing_certificate(tls, str(hostname), ctx)
     else:
         for key in ("cert_file", "key_file"):
             if tls[key] is not None:
                 ctx.warn(("auth", "tls", key), Msg(N_("ignored: used only with certificate: existing")))
+
+    acme = tls.get("acme") if isinstance(tls.get("acme"), dict) else {}
+    if tls["certificate"] == "acme" and acme.get("email") is None and not ctx.errors_at(("auth", "tls", "acme")):
+        ctx.error(("auth", "tls", "acme", "email"), Msg(N_("certificate: acme needs an address for the ACME "
+                                                           "account (expiry notices)")),
+                  ctx.where(("auth", "tls", "certificate"))[1])
+    elif tls["certificate"] != "acme":
+        for key in ("email", "directory"):
+            if acme.get(key) is not None:
+                ctx.warn(("auth", "tls", "acme", key), Msg(N_("ignored: used only with certificate: acme")))
 
     relay = data["relayhost"]
     if isinstance(relay, dict) and relay.get("password_env") is not None and relay.get("username") is None:
@@ -151,3 +164,20 @@ def _check_rules(data: Dict[str, Any], given: Dict[str, Any], ctx: _Ctx) -> None
 
     if data["verify"] is True and data["services"]["start"] is False:
         ctx.warn(("verify",), Msg(N_("the self-test is skipped because services.start is false")))
+
+
+def _check_existing_certificate(tls: Dict[str, Any], hostname: str, ctx: _Ctx) -> None:
+    """certificate: existing: the key matches, the chain holds, not expired, names the host."""
+    from installer import certs
+    try:
+        cert_pem = ctx.root.read_bytes(tls["cert_file"])
+        key_pem = ctx.root.read_bytes(tls["key_file"])
+    except (OSError, ValueError):
+        return                  # unreadable: reported by the existence checks or at apply
+    if cert_pem is None or key_pem is None:
+        return
+    problems, warnings = certs.check_files(cert_pem, key_pem, hostname)
+    for problem in problems:
+        ctx.error(("auth", "tls", "cert_file"), problem)
+    for warning in warnings:
+        ctx.warn(("auth", "tls", "cert_file"), warning)

@@ -348,6 +348,12 @@ KINDS: Dict[str, Kind] = {k.name: k for k in (
          Msg(N_("OK, REJECT, DISCARD, DUNNO, HOLD, DEFER, \"REJECT text\", \"554 text\" or \"WARN text\"")),
          _plain(_action_problem), 200),
     Kind("rbl", _HOST_PATTERN, Msg(N_("a DNS blocklist zone such as zen.spamhaus.org")), _plain(_rbl_problem), 253),
+    Kind("selector", r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+         Msg(N_("a DKIM selector: one DNS label of letters, digits and -, e.g. 202612")), None, 63),
+    Kind("email", r"^[A-Za-z0-9_%%+=.-]+@%s(\.%s)+$" % (_LABEL, _LABEL),
+         Msg(N_("a mail address such as admin@example.com")), None, 254),
+    Kind("url", r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$",
+         Msg(N_("an ACME directory address such as https://acme-v02.api.letsencrypt.org/directory")), None, 500),
 )}
 
 

@@ -74,6 +74,9 @@ class PackageTool:
                 skip = False
             elif arg == "-o":
                 skip = True
+            elif arg.startswith("https://") and arg.endswith(".rpm"):
+                # dnf installs a package from its address: .../epel-release-latest-9.noarch.rpm
+                names.append(arg.rsplit("/", 1)[1].split("-latest")[0])
             elif not arg.startswith("-"):
                 names.append(arg)
         return names

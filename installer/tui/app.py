@@ -52,6 +52,7 @@ class WizardApp(App[int]):
         "mta": ("installer.tui.mta", "MtaPage"),
         "identity": ("installer.tui.identity", "IdentityPage"),
         "auth": ("installer.tui.auth", "AuthPage"),
+        "dkim": ("installer.tui.dkim", "DkimPage"),
         "dovecot": ("installer.tui.dovecot", "DovecotPage"),
         "spam": ("installer.tui.spam", "SpamPage"),
         "aliases": ("installer.tui.aliases", "AliasesPage"),
@@ -64,7 +65,7 @@ class WizardApp(App[int]):
         names = ["language", "system", "packages"]
         if self.state.has_other_mta:
             names.append("mta")
-        return names + ["identity", "auth", "dovecot", "spam", "aliases", "review", "apply", "done"]
+        return names + ["identity", "auth", "dkim", "dovecot", "spam", "aliases", "review", "apply", "done"]
 
     def page_class(self, name: str) -> Type[Page]:
         import importlib

@@ -13,6 +13,7 @@ from installer.tui.base import Page
 
 CERT_CHOICES = (("self-signed", N_("Make a self-signed certificate")),
                 ("existing", N_("Use certificate files already on the host")),
+                ("acme", N_("Get one from Let's Encrypt (ACME, port 80 for the challenge)")),
                 ("none", N_("No TLS (not recommended)")))
 
 
@@ -42,6 +43,13 @@ class AuthPage(Page):
                                   self._text("auth.tls.cert_file", tls.get("cert_file")))
             yield from self.field("auth.tls.key_file", _("Private key file"),
                                   self._text("auth.tls.key_file", tls.get("key_file")))
+        if certificate == "acme":
+            acme = tls.get("acme") or {}
+            yield from self.field("auth.tls.acme.email", _("Address for the ACME account (expiry notices)"),
+                                  self._text("auth.tls.acme.email", acme.get("email")),
+                                  placeholder="postmaster@" + (self.state.answers["postfix"].get("domain") or ""))
+            yield from self.field("auth.tls.acme.directory", _("ACME directory (empty: Let's Encrypt)"),
+                                  self._text("auth.tls.acme.directory", acme.get("directory")))
         relay = self.state.answers.get("relayhost")
         with Horizontal(classes="switch-row"):
             yield Switch(value=relay is not None, id="use-relay")
@@ -83,5 +91,7 @@ class AuthPage(Page):
             self.state.relay_password = text
         elif key.startswith("relayhost."):
             self.state.answers["relayhost"][key.split(".", 1)[1]] = value if key != "relayhost.host" else text.strip()
+        elif key.startswith("auth.tls.acme."):
+            self.state.answers["auth"]["tls"].setdefault("acme", {})[key.rsplit(".", 1)[1]] = value
         else:
             self.state.answers["auth"]["tls"][key.rsplit(".", 1)[1]] = value

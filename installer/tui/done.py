@@ -59,6 +59,13 @@ class DonePage(Page):
                              value=state.replay_written_display()).render(), markup=False)
             yield Static(_("To set up another host the same way:"), classes="section")
             yield Static(state.replay_command(), classes="command", markup=False)
+        # Last: the run's own results and paths stay on the first screen.
+        records = state.dns_records() if result is not None else ""
+        if records:
+            yield Static(_("DNS records to publish"), classes="section")
+            yield Static(_("`mailwiz dns` prints them again; `mailwiz verify` checks what is published."),
+                         classes="field-help")
+            yield Static(records, id="dns-records", classes="command", markup=False)
 
     def action_next(self) -> None:
         self.dismiss("finish")

@@ -23,6 +23,7 @@ PAGE_KEYS: Dict[str, Tuple[str, ...]] = {
     "mta": ("system.existing_mta",),
     "identity": ("postfix",),
     "auth": ("auth", "relayhost"),
+    "dkim": ("dkim", "dmarc"),
     "dovecot": ("dovecot",),
     "spam": ("spam",),
     "aliases": ("aliases",),
@@ -234,6 +235,14 @@ class WizardState:
         """The self-test to run after the changes (none in the sandbox)."""
         from installer import session
         return session.verifier(self.target, plan)
+
+    def dns_records(self) -> str:
+        """The records to publish for what was applied, as zone-file lines ("" without a plan)."""
+        if self.plan is None:
+            return ""
+        from installer import dns
+        return dns.zone_text(dns.for_target(self.plan.answers, self.profile, self.plan.facts,
+                                            self.target.root)).rstrip("\n")
 
     def answers_yaml(self) -> str:
         from installer import answers as answers_mod

@@ -53,7 +53,7 @@ def test_connection_lost_while_applying_the_run_still_ends(sshd, terminal, tmp_p
                cwd=tmp_path)
     walk_to_review(term, "en", hostname="mx.cut.test", alias="root@cut.test")
     confirm_apply(term, "en")
-    on_page(term, 10, "en", text("Applying…", "en"), "✓")    # running, one step done already
+    on_page(term, 11, "en", text("Applying…", "en"), "✓")    # running, one step done already
     wizard_pid = lock_holder(root)
     assert wizard_pid is not None and alive(wizard_pid)
     done_before = sum(1 for e in journal(run_dirs(root)[0]) if e["event"] == "done")

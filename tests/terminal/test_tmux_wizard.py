@@ -70,7 +70,7 @@ def test_next_the_moment_the_first_page_shows(terminal, tmp_path):
         term = terminal()
         term.start(wizard_command(tmp_path / f"sandbox{attempt}"), cwd=PROJECT)
         # Poll as fast as tmux answers, to press the key right after the first drawing.
-        term.wait_until(lambda screen: "1/11" in screen, "the first page", timeout=20, poll=0)
+        term.wait_until(lambda screen: "1/12" in screen, "the first page", timeout=20, poll=0)
         term.keys("C-n")
         try:
             on_page(term, 2, "en", text("Host name", "en"), timeout=6)

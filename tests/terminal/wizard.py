@@ -24,8 +24,8 @@ from tests.terminal.tmux import TRACEBACK, ScreenTimeout, Tmux, squeeze
 PROJECT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 PROFILE = "rocky-9"                # no other MTA installed: 11 pages
-PAGES = ("Language", "This system", "Packages", "Identity", "Authentication and TLS", "Dovecot",
-         "Spam rules", "Aliases", "Review", "Apply", "Done")
+PAGES = ("Language", "This system", "Packages", "Identity", "Authentication and TLS", "DKIM and DMARC",
+         "Dovecot", "Spam rules", "Aliases", "Review", "Apply", "Done")
 RUNS = "var/lib/mailwiz/runs"
 LOCK = "var/lib/mailwiz/lock"
 REPLAY_NAME = "mailwiz-answers.yaml"   # the Review page's default, under a sandbox root
@@ -67,7 +67,7 @@ def wizard_command(root: Path, *, term: str = "xterm-256color", lang_env: str = 
 # -- walking ----------------------------------------------------------------------------------
 
 def on_page(term: Tmux, number: int, lang: str, *also: str, timeout: float = 20.0) -> str:
-    """Wait for page *number*'s title line (``n/11  Title``) and *also* texts."""
+    """Wait for page *number*'s title line (``n/12  Title``) and *also* texts."""
     title = squeeze(text(PAGES[number - 1], lang))
     counter = f"{number}/{len(PAGES)}"
     wanted = [squeeze(t) for t in also]
@@ -127,16 +127,16 @@ def walk_to_review(term: Tmux, lang: str, *, hostname: str, alias: str, toggle_l
 
     term.wait_until(domain_followed, f"host name {hostname} and the derived domain {domain}")
     term.keys("C-n")
-    for number in (5, 6, 7):
+    for number in (5, 6, 7, 8):
         on_page(term, number, lang)
         term.keys("C-n")
     label = text("Forward root's mail to (an address or a local user)", lang)
-    on_page(term, 8, lang, label)
+    on_page(term, 9, lang, label)
     focus_field(term, label)
     replace_field(term, alias)
     term.wait_for(alias)
     term.keys("C-n")
-    on_page(term, 9, lang, text("Save the answers for replay in", lang))
+    on_page(term, 10, lang, text("Save the answers for replay in", lang))
 
 
 def confirm_apply(term: Tmux, lang: str) -> None:
@@ -145,14 +145,14 @@ def confirm_apply(term: Tmux, lang: str) -> None:
     term.wait_for(text("Apply these changes now?", lang))
     term.keys("Tab")
     term.keys("Enter")
-    on_page(term, 10, lang)
+    on_page(term, 11, lang)
 
 
 def finish(term: Tmux, lang: str, finish_key: str) -> int:
     """Wait for the run to end, go to Done, press *finish_key*; the exit status."""
-    on_page(term, 10, lang, text("Finished. Next shows the results.", lang), timeout=30)
+    on_page(term, 11, lang, text("Finished. Next shows the results.", lang), timeout=30)
     term.keys("Enter")                                        # Next has the focus once the run is over
-    on_page(term, 11, lang, text("Answers for replay", lang))
+    on_page(term, 12, lang, text("Answers for replay", lang))
     term.keys(finish_key)
     try:
         return term.wait_exit(timeout=5)

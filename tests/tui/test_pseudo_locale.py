@@ -78,6 +78,8 @@ def data_words(app) -> set:
     if plan is not None:
         corpus += [" ".join(argv) for argv in plan.commands()] + list(plan.diffs) + list(plan.diffs.values())
         corpus += [str(a.describe().params) for a in plan.actions]
+        # DNS records are data (names, types, values); their "; what it is for" comments are prose.
+        corpus += [line for line in state.dns_records().splitlines() if "\t" in line]
     corpus.append(str(state.target.root.base))
     return {w.lower() for w in re.findall(r"[A-Za-z]{2,}", "\n".join(corpus))} | ALWAYS_ALLOWED
 

@@ -11,6 +11,7 @@ import pytest
 from installer.tui.aliases import AliasesPage
 from installer.tui.apply import ApplyPage
 from installer.tui.auth import AuthPage
+from installer.tui.dkim import DkimPage
 from installer.tui.done import DonePage
 from installer.tui.dovecot import DovecotPage
 from installer.tui.identity import IdentityPage
@@ -23,8 +24,8 @@ from installer.tui.system import SystemPage
 
 from tests.tui.walk import apply_from_review, at_page, goto, set_input
 
-PAGES = [LanguagePage, SystemPage, PackagesPage, MtaPage, IdentityPage, AuthPage, DovecotPage, SpamPage,
-         AliasesPage, ReviewPage, ApplyPage, DonePage]
+PAGES = [LanguagePage, SystemPage, PackagesPage, MtaPage, IdentityPage, AuthPage, DkimPage, DovecotPage,
+         SpamPage, AliasesPage, ReviewPage, ApplyPage, DonePage]
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,59 @@ def test_page(snap_compare, make_wizard, page, lang):
             await goto(pilot, page)
         if page is IdentityPage:   # show a field marked invalid
             await set_input(pilot, "#f-postfix-hostname", "bad_host")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=walk, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_dkim_on(snap_compare, make_wizard, lang):
+    """DKIM switched on: the selector field appears; DMARC set to quarantine."""
+    app = make_wizard("debian-12", lang)
+
+    async def walk(pilot):
+        await at_page(pilot, LanguagePage)
+        await goto(pilot, DkimPage)
+        await pilot.click("#dkim-enabled")
+        await pilot.pause()
+        await pilot.click("#policy-quarantine")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=walk, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_certificate_acme(snap_compare, make_wizard, lang):
+    """ACME chosen: the account address (marked as missing) and the directory fields."""
+    app = make_wizard("debian-12", lang)
+
+    async def walk(pilot):
+        await at_page(pilot, LanguagePage)
+        await goto(pilot, AuthPage)
+        await pilot.click("#cert-acme")
+        await pilot.pause()
+        pilot.app.screen.query_one("#f-auth-tls-acme-email").scroll_visible(animate=False)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=walk, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_done_with_dns_records(snap_compare, make_wizard, lang):
+    """After a run with DKIM: the records to publish (the sandbox makes no key: its place is marked)."""
+    app = make_wizard("debian-12", lang)
+
+    async def walk(pilot):
+        await at_page(pilot, LanguagePage)
+        await goto(pilot, DkimPage)
+        await pilot.click("#dkim-enabled")
+        await pilot.pause()
+        await set_input(pilot, "#f-dkim-selector", "mx1")
+        await goto(pilot, ReviewPage)
+        await apply_from_review(pilot)
+        await pilot.press("ctrl+n")
+        await at_page(pilot, DonePage)
+        pilot.app.screen.query_one("#dns-records").scroll_visible(animate=False)
         await pilot.pause()
 
     assert snap_compare(app, run_before=walk, terminal_size=(80, 24))
