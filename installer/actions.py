@@ -74,7 +74,11 @@ class Simulation:
         return self.files[path]
 
     def exists(self, path: str) -> bool:
-        return self.read(path) is not None
+        if path in self.files:
+            return self.files[path] is not None
+        # Not read: a file another tool keeps may be a link inside the root
+        # (certbot's live/ names point into archive/), which exists but is never read.
+        return self.root.is_file(path)
 
     def write(self, path: str, data: Optional[bytes], mode: Optional[int] = None) -> bool:
         """Record a write; True if content or mode differ from what is there."""

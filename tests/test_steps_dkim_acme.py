@@ -193,3 +193,21 @@ def test_sandbox_plan_apply_again_rollback(tmp_path, capsys, profile_id):
     assert "Nothing to do" in capsys.readouterr().out
     assert cli.main(["rollback", "--yes", "--sandbox", "--profile", profile_id, "--root", str(root)]) == 0
     assert differences(before, snapshot(root)) == []
+
+
+def test_certbot_keeps_live_files_as_links_and_a_second_apply_plans_nothing(tmp_path, capsys):
+    """certbot's live/HOST/*.pem are links into archive/: a re-run must see them, not refuse them."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS)
+    root = tmp_path / "root"
+    args = ["--answers", str(answers), "--sandbox", "--profile", "debian-12", "--root", str(root)]
+    assert cli.main(["apply", "--yes", *args]) == 0
+    live = root / "etc/letsencrypt/live/mail.example.com"
+    archive = root / "etc/letsencrypt/archive/mail.example.com"
+    archive.mkdir(parents=True)
+    for name in ("fullchain", "privkey"):
+        os.replace(live / f"{name}.pem", archive / f"{name}1.pem")
+        os.symlink(f"../../archive/mail.example.com/{name}1.pem", live / f"{name}.pem")
+    capsys.readouterr()
+    assert cli.main(["apply", "--yes", *args]) == 0
+    assert "Nothing to do" in capsys.readouterr().out

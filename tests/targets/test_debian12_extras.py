@@ -120,16 +120,16 @@ def walk_to_review(term: Tmux, lang: str, *, hostname: str, alias: str) -> None:
             if attempt == 2:
                 raise
     term.keys("C-n")
-    for number in (5, 6, 7):
+    for number in (5, 6, 7, 8):        # TLS, DKIM, Dovecot, spam rules
         on_page(term, number, lang)
         term.keys("C-n")
     label = text("Forward root's mail to (an address or a local user)", lang)
-    on_page(term, 8, lang, label)
+    on_page(term, 9, lang, label)
     focus_field(term, label)
     replace_field(term, alias)
     term.wait_until(lambda screen: squeeze(alias) in squeeze(screen), "the alias " + alias)
     term.keys("C-n")
-    on_page(term, 9, lang, text("Save the answers for replay in", lang))
+    on_page(term, 10, lang, text("Save the answers for replay in", lang))
 
 
 def _alive_inside(machine, pid: int) -> bool:
@@ -157,7 +157,7 @@ def test_wizard_over_ssh_in_japanese_cut_then_whole_run_then_admin_edit(boot, tm
         term.start(ssh.argv(target.address, WIZARD), cwd=tmp_path)
         walk_to_review(term, lang, hostname="mail.cut.test", alias=flow.USER)
         confirm_apply(term, lang)
-        on_page(term, 10, lang, text("Applying…", lang), "✓", timeout=APPLY_WAIT)   # one step done
+        on_page(term, 11, lang, text("Applying…", lang), "✓", timeout=APPLY_WAIT)   # one step done
         wizard = _lock_pid(machine)
         assert wizard is not None and _alive_inside(machine, wizard)
         run_id = target.runs()[-1]
@@ -191,12 +191,12 @@ def test_wizard_over_ssh_in_japanese_cut_then_whole_run_then_admin_edit(boot, tm
         started = time.monotonic()
         walk_to_review(term, lang, hostname=hostname, alias=flow.USER)
         confirm_apply(term, lang)
-        on_page(term, 10, lang, text("Finished. Next shows the results.", lang), timeout=APPLY_WAIT)
+        on_page(term, 11, lang, text("Finished. Next shows the results.", lang), timeout=APPLY_WAIT)
         seconds = time.monotonic() - started
         term.keys("Enter")
         # A real run lists the self-test's checks here (the sandbox has none), so
         # what follows them may be below the fold: the page and the result.
-        on_page(term, 11, lang, text("succeeded", lang))
+        on_page(term, 12, lang, text("succeeded", lang))
         term.keys("C-n")
         assert term.wait_exit(timeout=15) == 0, term.everything()
     finally:

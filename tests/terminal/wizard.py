@@ -23,7 +23,7 @@ from tests.terminal.tmux import TRACEBACK, ScreenTimeout, Tmux, squeeze
 
 PROJECT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-PROFILE = "rocky-9"                # no other MTA installed: 11 pages
+PROFILE = "rocky-9"                # no other MTA installed: 12 pages
 PAGES = ("Language", "This system", "Packages", "Identity", "Authentication and TLS", "DKIM and DMARC",
          "Dovecot", "Spam rules", "Aliases", "Review", "Apply", "Done")
 RUNS = "var/lib/mailwiz/runs"
@@ -133,8 +133,16 @@ def walk_to_review(term: Tmux, lang: str, *, hostname: str, alias: str, toggle_l
     label = text("Forward root's mail to (an address or a local user)", lang)
     on_page(term, 9, lang, label)
     focus_field(term, label)
-    replace_field(term, alias)
-    term.wait_for(alias)
+    # Under heavy load the keys sometimes do not reach the field (an open problem,
+    # seen in CI and over SSH): type again, at most three times, rather than fail.
+    for attempt in range(3):
+        replace_field(term, alias)
+        try:
+            term.wait_for(alias)
+            break
+        except ScreenTimeout:
+            if attempt == 2:
+                raise
     term.keys("C-n")
     on_page(term, 10, lang, text("Save the answers for replay in", lang))
 
